@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from store.base import BulkResult, DocumentError, Store
 from store.errors import (
     ConflictError,
+    InvalidDocument,
     NotFound,
     QueryError,
     StoreAuthError,
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from canhgac.config import Settings
 
 __all__ = [
-    "BulkResult", "ConflictError", "DocumentError", "NotFound", "QueryError", "Store",
+    "BulkResult", "ConflictError", "DocumentError", "InvalidDocument", "NotFound", "QueryError", "Store",
     "StoreAuthError", "StoreError", "StoreUnavailable", "StoreVersionError", "open_store",
 ]
 

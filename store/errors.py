@@ -6,6 +6,7 @@ StoreError
  ├── StoreVersionError     the engine is not a product/version we support
  ├── ConflictError         optimistic concurrency: the document changed since it was read
  ├── NotFound              no document with that id
+ ├── InvalidDocument       a document that cannot be stored (missing id, wrong types)
  └── QueryError            a query or aggregation we cannot run (unknown field kind, bad value)
 
 Backends map their client's exceptions (sqlite3, opensearch-py, elasticsearch)
@@ -37,6 +38,10 @@ class ConflictError(StoreError):
 
 class NotFound(StoreError):
     """No document with the requested id exists in the collection."""
+
+
+class InvalidDocument(StoreError):
+    """A single-document write was refused; the message lists every reason."""
 
 
 class QueryError(StoreError):

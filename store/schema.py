@@ -171,8 +171,8 @@ COLLECTIONS: dict[str, Collection] = {
     for c in (
         Collection(
             "events", id_field="event.id", fields=ECS_FIELDS, text_fields=("message",),
-            hot_fields=("@timestamp", "event.dataset", "event.code", "host.name",
-                        "source.ip", "destination.ip", "user.name", "event.ingested"),
+            hot_fields=("@timestamp", "event.dataset", "host.name", "source.ip",
+                        "destination.ip", "user.name"),
         ),
         Collection("alerts", fields=ALERT_FIELDS, text_fields=("message",),
                    hot_fields=("@timestamp", "status", "rule.id", "incident_id")),
@@ -409,8 +409,8 @@ def prepare_document(coll: Collection, doc: Any) -> tuple[Any, list[str]]:
     doc_id = get_path(doc, coll.id_field)
     if not isinstance(doc_id, str) or not doc_id:
         problems.append(f"{coll.id_field}: missing or not a non-empty string")
-    elif len(doc_id) > 512:
-        problems.append(f"{coll.id_field}: longer than 512 characters")
+    elif len(doc_id.encode("utf-8", "surrogatepass")) > 512:
+        problems.append(f"{coll.id_field}: longer than 512 bytes")
     for hot in coll.hot_fields:
         value = get_path(doc, hot)
         if isinstance(value, list | dict):
@@ -451,6 +451,8 @@ def coerce(coll: Collection, field_name: str, value: Any) -> Any:
                 return value.lower() == "true"
             return bool(value)
         if kind == IP:
+            if isinstance(value, str) and "/" in value:  # a CIDR block, as the engine takes
+                return str(ipaddress.ip_network(value, strict=False))
             return str(ipaddress.ip_address(value))
     except (ValueError, TypeError):
         raise QueryError(f"{field_name}: {value!r} is not a valid {kind}") from None
@@ -477,6 +479,18 @@ def expand_dotted(doc: dict[str, Any]) -> dict[str, Any]:
         else:
             cur[last] = value
     return out
+
+
+def ip_key(value: Any) -> bytes | None:
+    """16 bytes that sort as addresses do (IPv4 as IPv4-mapped IPv6); None for
+    anything that is not an address.  SQLite compares IP ranges with it."""
+    try:
+        addr = ipaddress.ip_address(value)
+    except (ValueError, TypeError):
+        return None
+    if addr.version == 4:
+        return b"\0" * 10 + b"\xff\xff" + addr.packed
+    return addr.packed
 
 
 def normalise_document(coll: Collection, doc: dict[str, Any]) -> dict[str, Any]:

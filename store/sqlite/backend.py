@@ -18,14 +18,23 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from store.base import MAX_PAGE, BulkResult, DocumentError, Store
-from store.errors import ConflictError, NotFound, QueryError, StoreError, StoreUnavailable
+from store.errors import (
+    ConflictError,
+    InvalidDocument,
+    NotFound,
+    QueryError,
+    StoreError,
+    StoreUnavailable,
+)
 from store.query import (
     Agg,
     Avg,
@@ -52,6 +61,7 @@ from store.schema import (
     collection,
     format_timestamp,
     get_path,
+    ip_key,
     prepare_document,
 )
 from store.sqlite.translate import (
@@ -90,6 +100,7 @@ class SQLiteStore(Store):
         self._connections: list[sqlite3.Connection] = []
         self._conn_lock = threading.Lock()
         self._compilers = {name: Compiler(c) for name, c in COLLECTIONS.items()}
+        self._executor: ThreadPoolExecutor | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.init()
 
@@ -106,6 +117,7 @@ class SQLiteStore(Store):
                     raise StoreError(f"{self.path}: could not switch to WAL (got {mode})")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA foreign_keys = ON")
+                conn.create_function("canhgac_ip", 1, ip_key, deterministic=True)
                 conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: index inserts stay in memory
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
@@ -142,6 +154,9 @@ class SQLiteStore(Store):
             conn.execute("COMMIT")
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         with self._conn_lock:
             for conn in self._connections:
                 with contextlib.suppress(sqlite3.Error):
@@ -227,25 +242,34 @@ class SQLiteStore(Store):
 
     def bulk(self, name: str, docs: Iterable[dict[str, Any]], *, mode: str = "index",
              refresh: bool = False) -> BulkResult:
+        """Validate and serialise batch k+1 here while the writer thread stores
+        batch k: sqlite3 releases the GIL while SQLite works, so the Python
+        half and the SQLite half of a big load overlap."""
         if mode not in ("index", "create"):
             raise QueryError(f"bulk mode must be index or create, got {mode!r}")
         coll = collection(name)
         result = BulkResult()
-        batch: list[dict[str, Any]] = []
+        pending: Future[None] | None = None
         start = 0
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= BATCH:
-                self._bulk_batch(coll, batch, mode, result, start)
+        try:
+            for batch in _batched(docs, BATCH):
+                rows = self._prepare(coll, batch, result, start)
                 start += len(batch)
-                batch = []
-        if batch:
-            self._bulk_batch(coll, batch, mode, result, start)
+                if pending is not None:
+                    pending.result()
+                pending = self._writer().submit(self._bulk_batch, coll, rows, mode, result)
+        finally:
+            if pending is not None:
+                pending.result()
         return result
 
-    def _bulk_batch(self, coll: Collection, docs: list[dict[str, Any]], mode: str,
-                    result: BulkResult, start: int) -> None:
-        rows = self._prepare(coll, docs, result, start)
+    def _writer(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="canhgac-sqlite-writer")
+        return self._executor
+
+    def _bulk_batch(self, coll: Collection, rows: list[tuple], mode: str,
+                    result: BulkResult) -> None:
         # Within one batch the same id may come twice: create keeps the
         # first, index the last, as the engine would.
         unique: dict[str, tuple[int, str, str, tuple[str, ...]]] = {}
@@ -318,7 +342,7 @@ class SQLiteStore(Store):
         result = BulkResult()
         rows = self._prepare(coll, [doc], result, 0)
         if result.errors:
-            raise QueryError(result.errors[0].reason)
+            raise InvalidDocument(result.errors[0].reason)
         _, doc_id, body, _texts, hots = rows[0]
         table = f'"{coll.name}"'
         hot_cols = "".join(f", {column_name(f)}" for f in coll.hot_fields)
@@ -469,8 +493,8 @@ class SQLiteStore(Store):
                 if kind == DATE and fn == "AVG":
                     raise QueryError(f"avg of the date field {agg.field} is not supported")
                 result = conn.execute(f"SELECT {fn}({value}) {base}", args).fetchone()[0]
-                if result is None or kind == DATE:
-                    return result
+                if result is None or isinstance(result, str):
+                    return result  # dates and keywords: the lowest/highest text
                 return float(result)
             case DateHistogram(interval=interval, offset=offset):
                 if kind not in (DATE, None):
@@ -482,6 +506,12 @@ class SQLiteStore(Store):
                     args).fetchall()
                 return _fill_buckets(rows, step)
         raise QueryError(f"unknown aggregation {agg!r}")
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def _typed(kind: str | None, key: Any) -> Any:

@@ -15,6 +15,7 @@ array.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 from typing import Any
@@ -33,7 +34,7 @@ from store.query import (
     Terms,
     validate,
 )
-from store.schema import TEXT, Collection, coerce
+from store.schema import IP, TEXT, Collection, coerce, ip_key
 from store.text import words
 
 
@@ -69,6 +70,14 @@ class Compiler:
             return column_name(field), []
         return "json_extract(doc, ?)", [json_path(field)]
 
+    def sort_expr(self, field: str, order: str) -> tuple[str, list[Any]]:
+        """The sort key of a field: on a multi-valued field the lowest value
+        ascending and the highest descending, as Elasticsearch sorts."""
+        if field == self.coll.id_field or field in self.coll.hot_fields:
+            return self.scalar(field)
+        fn = "MIN" if order == "asc" else "MAX"
+        return f"(SELECT {fn}(value) FROM json_each(doc, ?))", [json_path(field)]
+
     def _values_pred(self, field: str, cond: str, params: list[Any]) -> tuple[str, list[Any]]:
         """``cond`` (over ``v``) holds for some value of ``field``."""
         if field == self.coll.id_field or field in self.coll.hot_fields:
@@ -95,22 +104,35 @@ class Compiler:
                 self._not_text(field)
                 if value is None:
                     raise QueryError(f"term on {field} needs a value")
-                return self._values_pred(field, "v = ?", [coerce(self.coll, field, value)])
+                value = coerce(self.coll, field, value)
+                if self.coll.kind(field) == IP and "/" in value:
+                    return self._cidr(field, [value])
+                return self._values_pred(field, "v = ?", [value])
             case Terms(field, values):
                 self._not_text(field)
                 if not values:
                     return "0", []
                 vals = [coerce(self.coll, field, v) for v in values]
+                if self.coll.kind(field) == IP and any("/" in v for v in vals):
+                    return self._cidr(field, vals)
                 marks = ", ".join("?" * len(vals))
                 return self._values_pred(field, f"v IN ({marks})", vals)
             case Range(field):
                 self._not_text(field)
+                is_ip = self.coll.kind(field) == IP
                 conds, vals = [], []
                 for op, bound in (("gte", ">="), ("gt", ">"), ("lte", "<="), ("lt", "<")):
                     value = getattr(q, op)
                     if value is not None:
+                        value = coerce(self.coll, field, value)
+                        if is_ip:  # compare as addresses, not as text
+                            if "/" in value:
+                                raise QueryError(f"range on {field} takes addresses, not blocks")
+                            conds.append(f"canhgac_ip(v) {bound} ?")
+                            vals.append(ip_key(value))
+                            continue
                         conds.append(f"v {bound} ?")
-                        vals.append(coerce(self.coll, field, value))
+                        vals.append(value)
                 if not conds:
                     return self._values_pred(field, "v IS NOT NULL", [])
                 return self._values_pred(field, " AND ".join(conds), vals)
@@ -125,6 +147,15 @@ class Compiler:
             case Bool():
                 return self._bool(q)
         raise QueryError(f"not a query: {q!r}")
+
+    def _cidr(self, field: str, blocks: list[str]) -> tuple[str, list[Any]]:
+        """Addresses inside any of ``blocks`` (plain addresses are /32 or /128)."""
+        conds, vals = [], []
+        for block in blocks:
+            net = ipaddress.ip_network(block, strict=False)
+            conds.append("canhgac_ip(v) BETWEEN ? AND ?")
+            vals += [ip_key(net.network_address), ip_key(net.broadcast_address)]
+        return self._values_pred(field, "(" + " OR ".join(conds) + ")", vals)
 
     def _match(self, q: Match) -> tuple[str, list[Any]]:
         if not self.coll.text_fields:
@@ -172,14 +203,16 @@ class Compiler:
         """Sort atoms ``(expr, params, dir)`` (missing values last, id last)
         and the ORDER BY clause with its params."""
         atoms: list[tuple[str, list[Any], str]] = []
+        id_order = "asc"
         for s in sort or []:
             if s.field == self.coll.id_field:
-                continue
+                id_order = s.order  # ids are unique: nothing after it matters
+                break
             self._not_text(s.field)
-            expr, p = self.scalar(s.field)
+            expr, p = self.sort_expr(s.field, s.order)
             atoms.append((f"({expr} IS NULL)", p, "asc"))
             atoms.append((expr, p, s.order))
-        atoms.append(("id", [], "asc"))
+        atoms.append(("id", [], id_order))
         clause = ", ".join(f"{e} {d.upper()}" for e, _, d in atoms)
         params = [x for _, p, _ in atoms for x in p]
         return atoms, clause, params

@@ -334,3 +334,41 @@ def test_concurrent_writers_lose_nothing(store):
     assert written == 1000
     assert store.count("events") == 1000
     assert store.aggregate("events", {"c": Cardinality("event.id")})["c"] == 1000
+
+
+def test_ip_ranges_and_blocks_compare_as_addresses(store):
+    docs = [{"@timestamp": "2026-11-20T00:00:00Z", "event": {"id": f"ip-{i}"},
+             "source": {"ip": ip}} for i, ip in enumerate(
+                 ["10.0.2.3", "10.0.2.255", "10.0.3.1", "192.168.1.9", "2001:db8::1"])]
+    assert store.bulk("events", docs, mode="create").ok
+    store.refresh("events")
+    assert store.count("events", Range("source.ip", gte="10.0.2.4", lte="10.0.3.0")) == 1
+    assert store.count("events", Term("source.ip", "10.0.2.0/24")) == 2
+    assert store.count("events", Terms("source.ip", ["10.0.0.0/8", "2001:db8::/32"])) == 4
+    assert store.count("events", Term("source.ip", "192.168.1.9")) == 1
+
+
+def test_sort_by_id_descending_and_by_a_multi_valued_field(store):
+    docs = [{"@timestamp": "2026-11-20T00:00:00Z", "event": {"id": f"m-{i}"},
+             "tags": tags} for i, tags in enumerate([["b", "x"], ["a", "c"], ["d"]])]
+    assert store.bulk("events", docs, mode="create").ok
+    store.refresh("events")
+    assert ids_of(store.search("events", sort=[Sort("event.id", "desc")])) == ["m-2", "m-1",
+                                                                                "m-0"]
+    # ascending by the lowest tag, descending by the highest
+    assert ids_of(store.search("events", sort=[Sort("tags", "asc")])) == ["m-1", "m-0", "m-2"]
+    assert ids_of(store.search("events", sort=[Sort("tags", "desc")])) == ["m-0", "m-2", "m-1"]
+
+
+def test_min_and_max_of_keywords_are_text(loaded):
+    store, _ = loaded
+    out = store.aggregate("events", {"lo": Min("host.name"), "hi": Max("host.name")})
+    assert out == {"lo": "host-0", "hi": "host-3"}
+
+
+def test_put_of_an_invalid_document_says_why(store):
+    from store import InvalidDocument
+
+    with pytest.raises(InvalidDocument, match=r"source\.port"):
+        store.put("events", {"@timestamp": "2026-11-20T00:00:00Z", "event": {"id": "bad"},
+                             "source": {"port": "eighty"}})

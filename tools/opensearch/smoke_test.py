@@ -75,7 +75,7 @@ def main() -> None:
     text = "Ủy ban nhân dân thành phố Cần Thơ đường"
     toks = [t["token"] for t in req("POST", "/smoke-vi/_analyze", {"analyzer": "vi_folding", "text": text})["tokens"]]
     check("analyzer standard+lowercase+asciifolding folds Vietnamese (incl. đ->d)",
-          toks == "uy ban nhan dan thanh pho can tho duong".split(), " ".join(toks))
+          toks == ["uy", "ban", "nhan", "dan", "thanh", "pho", "can", "tho", "duong"], " ".join(toks))
     req("PUT", "/smoke-vi/_doc/1?refresh=true", {"msg": text, "host": "WEB-01.Example"})
     hits = req("POST", "/smoke-vi/_search", {"query": {"match": {"msg": "can tho DUONG"}}})["hits"]["total"]["value"]
     check("match query without diacritics finds diacritic text", hits == 1, f"hits={hits}")

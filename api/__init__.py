@@ -1,0 +1,1 @@
+"""The FastAPI service, the only door for people (issue #7)."""
