@@ -34,6 +34,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from canhgac.settings.api import ApiSettings
+from canhgac.settings.collectors import CollectorsSettings
+from canhgac.settings.crawlers import CrawlersSettings
+from canhgac.settings.detection import DetectionSettings
+from canhgac.settings.nlp import NlpSettings
+from canhgac.settings.ui import UiSettings
+
 ENV_PREFIX = "CANHGAC_"
 DEFAULT_FILE = "canhgac.yaml"
 
@@ -94,6 +101,12 @@ class Settings(_Section):
     data_dir: Path = Path("data")
     store: StoreSettings = StoreSettings()
     log: LogSettings = LogSettings()
+    collectors: CollectorsSettings = CollectorsSettings()
+    detection: DetectionSettings = DetectionSettings()
+    crawlers: CrawlersSettings = CrawlersSettings()
+    nlp: NlpSettings = NlpSettings()
+    api: ApiSettings = ApiSettings()
+    ui: UiSettings = UiSettings()
 
     @property
     def sqlite_path(self) -> Path:
