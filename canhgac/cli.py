@@ -138,17 +138,18 @@ def demo(
 # fast and a room's heavy libraries (Scrapy, spaCy, pySigma) load only for it.
 # The attribute is a Typer app; a room not built yet says so (exit status 3).
 ROOM_COMMANDS: dict[str, tuple[str, str, int, str]] = {
-    "ingest": ("collectors.cli", "ingest_app", 3, "one-shot ingestion of log files and captures"),
-    "collect": ("collectors.cli", "collect_app", 3, "the long-running collectors"),
+    "ingest": ("collectors.cli_ingest", "app", 3, "one-shot ingestion of log files and captures"),
+    "collect": ("collectors.cli_collect", "app", 3, "the long-running collectors"),
     "rules": ("detection.cli", "rules_app", 4, "Sigma rule management"),
     "detect": ("detection.cli", "detect_app", 4, "the Sigma detection worker"),
     "hunt": ("detection.cli", "hunt_app", 4, "hunting over files with Sigma rules"),
-    "crawl": ("crawlers.cli", "crawl_app", 5, "the news and social crawlers"),
-    "nlp": ("detection.nlp.cli", "nlp_app", 6, "NLP classification and training"),
+    "incidents": ("detection.incidents_cli", "app", 4, "incident grouping and suppression"),
+    "crawl": ("crawlers.cli", "app", 5, "the news and social crawlers"),
+    "nlp": ("detection.nlp.cli", "app", 6, "NLP classification and training"),
     "serve": ("api.cli", "serve_app", 7, "the API service"),
     "users": ("api.cli", "users_app", 7, "users and API keys"),
-    "ui": ("ui.cli", "ui_app", 8, "the dashboard"),
-    "up": ("canhgac.supervisor", "up_app", 9, "the single-machine supervisor"),
+    "ui": ("ui.cli", "app", 8, "the dashboard"),
+    "up": ("canhgac.supervisor", "app", 9, "the single-machine supervisor"),
 }
 
 
