@@ -171,8 +171,8 @@ COLLECTIONS: dict[str, Collection] = {
     for c in (
         Collection(
             "events", id_field="event.id", fields=ECS_FIELDS, text_fields=("message",),
-            hot_fields=("@timestamp", "event.dataset", "host.name", "source.ip",
-                        "destination.ip", "user.name"),
+            hot_fields=("@timestamp", "event.dataset", "event.outcome", "host.name",
+                        "source.ip", "destination.ip", "user.name"),
         ),
         Collection("alerts", fields=ALERT_FIELDS, text_fields=("message",),
                    hot_fields=("@timestamp", "status", "rule.id", "incident_id")),

@@ -76,6 +76,7 @@ from store.text import fold
 
 SCHEMA_VERSION = 1
 BATCH = 2000
+ANALYZE_EVERY = 20_000
 
 
 def _dumps(doc: dict[str, Any]) -> str:
@@ -101,6 +102,7 @@ class SQLiteStore(Store):
         self._conn_lock = threading.Lock()
         self._compilers = {name: Compiler(c) for name, c in COLLECTIONS.items()}
         self._executor: ThreadPoolExecutor | None = None
+        self._since_analyze: dict[str, int] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.init()
 
@@ -186,6 +188,13 @@ class SQLiteStore(Store):
         for f in coll.hot_fields:
             stmts.append(f'CREATE INDEX IF NOT EXISTS "{coll.name}_{column_name(f)}" '
                          f'ON "{coll.name}" ({column_name(f)})')
+        if coll.time_field in coll.hot_fields and len(coll.hot_fields) > 2:
+            # Dashboards filter on time and group by hot fields: one covering
+            # index answers them without reading the (large) JSON rows.
+            cols = [column_name(coll.time_field)] + [
+                column_name(f) for f in coll.hot_fields if f != coll.time_field]
+            stmts.append(f'CREATE INDEX IF NOT EXISTS "{coll.name}_covering" '
+                         f'ON "{coll.name}" ({", ".join(cols)})')
         if coll.text_fields:
             fts_cols = ", ".join(fts_column(f) for f in coll.text_fields)
             stmts.append(
@@ -312,8 +321,18 @@ class SQLiteStore(Store):
                 conn.executemany(f"UPDATE {table} SET doc = ?, version = version + 1{hot_sets} "
                                  f"WHERE id = ?", [(r[2], *r[4], r[1]) for r in old])
             result.written += len(new) + len(old)
+            self._maybe_analyze(conn, coll, len(new))
             if coll.text_fields:
                 self._index_text(conn, coll, new, new_rowids, old, existing)
+
+    def _maybe_analyze(self, conn: sqlite3.Connection, coll: Collection, added: int) -> None:
+        """Refresh the planner's statistics after large loads (sampled, so it
+        costs milliseconds): without them SQLite misses the covering index."""
+        self._since_analyze[coll.name] = self._since_analyze.get(coll.name, 0) + added
+        if self._since_analyze[coll.name] >= ANALYZE_EVERY:
+            conn.execute("PRAGMA analysis_limit = 400")
+            conn.execute(f'ANALYZE "{coll.name}"')
+            self._since_analyze[coll.name] = 0
 
     @staticmethod
     def _index_text(conn: sqlite3.Connection, coll: Collection, new: list,
@@ -478,7 +497,9 @@ class SQLiteStore(Store):
         kind = coll.kind(agg.field)
         base = f"FROM {source} WHERE ({where}) AND {value} IS NOT NULL"
         args = [*sparams, *params]
-        distinct_row = f'COUNT(DISTINCT "{coll.name}".rowid)'
+        # One row per document for a column; one per value for json_each, where
+        # a value repeated in an array must still count its document once.
+        distinct_row = "COUNT(*)" if not sparams else f'COUNT(DISTINCT "{coll.name}".rowid)'
         match agg:
             case TermsAgg(size=size):
                 rows = conn.execute(

@@ -45,5 +45,5 @@ def test_a_bad_setting_is_one_clear_message(tmp_path: Path, monkeypatch):
 
 def test_commands_of_later_rooms_say_so(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["hunt", "/tmp"])
-    assert result.exit_code == 3 and "issue #4" in result.output
+    result = runner.invoke(app, ["up"])
+    assert result.exit_code == 3 and "issue #9" in result.output
