@@ -110,6 +110,27 @@ def store_status(as_json: bool = typer.Option(False, "--json", help="one JSON ob
             console.print(f"{key}: {value}")
 
 
+@store_app.command("retention")
+def store_retention(
+    dry_run: bool = typer.Option(False, "--dry-run", help="count, do not delete"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object"),
+) -> None:
+    """Delete what is older than the configured retention (retention.* days)."""
+    from canhgac import retention
+    from store import StoreError
+
+    cfg = settings()
+    st = open_store(cfg)
+    try:
+        report = retention.apply(st, cfg.retention, dry_run=dry_run)
+    except StoreError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        st.close()
+    emit(report, as_json)
+
+
 @app.command()
 def demo(
     events: int = typer.Option(5000, min=1, help="how many sample events to generate"),

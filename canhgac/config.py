@@ -97,10 +97,24 @@ class LogSettings(_Section):
     json_output: bool | None = Field(default=None, description="None: JSON when not a terminal")
 
 
+class RetentionSettings(_Section):
+    """How long each collection keeps documents, in days (0 keeps forever).
+    Events go first; alerts and incidents are kept longer for investigations
+    and reporting."""
+
+    events_days: int = Field(default=90, ge=0)
+    alerts_days: int = Field(default=365, ge=0)
+    incidents_days: int = Field(default=730, ge=0)
+    articles_days: int = Field(default=365, ge=0)
+    dead_letters_days: int = Field(default=30, ge=0)
+    audit_days: int = Field(default=730, ge=0)
+
+
 class Settings(_Section):
     data_dir: Path = Path("data")
     store: StoreSettings = StoreSettings()
     log: LogSettings = LogSettings()
+    retention: RetentionSettings = RetentionSettings()
     collectors: CollectorsSettings = CollectorsSettings()
     detection: DetectionSettings = DetectionSettings()
     crawlers: CrawlersSettings = CrawlersSettings()
