@@ -11,7 +11,12 @@ OPENSEARCH := tools/opensearch/opensearch.sh
 PYTEST_ARGS ?=
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help venv install install-dev demo test test-sqlite lint format bench engine-start engine-stop clean
+.PHONY: help venv install install-dev system-deps demo test test-sqlite lint format bench engine-start engine-stop clean
+
+# Debian packages the tests need: tshark (packet captures; the setuid
+# question preseeded to "no") and docker-compose (validates
+# docker-compose.yml; no engine needed). Installed only when missing.
+DEB_TOOLS := tshark:tshark docker-compose:docker-compose
 
 help:
 	@echo "make demo    install and run the demo on the embedded store"
@@ -34,6 +39,16 @@ $(VENV)/.installed-dev: $(VENV)/.created pyproject.toml
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+system-deps:
+	@need=""; for pair in $(DEB_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || need="$$need $${pair##*:}"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$need (run as root or install them)"; exit 1; fi; \
+	  echo "installing$$need"; \
+	  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections; \
+	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$need >/dev/null || exit 1; \
+	fi
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -54,7 +69,7 @@ engine-stop:
 
 # The suite runs against SQLite and against a real OpenSearch node started
 # here; the node is stopped whatever the tests do.
-test: install-dev
+test: install-dev system-deps
 	$(VENV)/bin/ruff check .
 	$(OPENSEARCH) fetch
 	@set -o pipefail; \
