@@ -185,7 +185,10 @@ COLLECTIONS: dict[str, Collection] = {
         Collection("api_keys", fields=CONFIG_FIELDS),
         Collection("sources", fields=CONFIG_FIELDS),
         Collection("rule_state", fields=CONFIG_FIELDS),
-        Collection("checkpoints", fields=CONFIG_FIELDS),
+        Collection("checkpoints", fields={
+            **CONFIG_FIELDS, "input_id": KEYWORD, "kind": KEYWORD, "state": KEYWORD,
+            "last_event_at": DATE, "last_error_at": DATE, "started_at": DATE,
+            "lag_seconds": FLOAT}),
         Collection("audit", fields=CONFIG_FIELDS, hot_fields=("@timestamp",)),
         Collection("dead_letters", fields={**CONFIG_FIELDS, "source": KEYWORD,
                                            "reason": KEYWORD, "raw": KEYWORD},
