@@ -114,6 +114,16 @@ ECS_FIELDS: dict[str, str] = {
     "related.hash": KEYWORD,
     "agent.name": KEYWORD, "agent.type": KEYWORD, "agent.version": KEYWORD,
     "service.name": KEYWORD, "service.type": KEYWORD,
+    # winlog.* (Winlogbeat names), zeek.*, suricata.* — what the parsers write
+    "winlog.channel": KEYWORD, "winlog.event_id": KEYWORD, "winlog.provider_name": KEYWORD,
+    "winlog.computer_name": KEYWORD, "winlog.record_id": KEYWORD, "winlog.logon.id": KEYWORD,
+    "winlog.process.pid": LONG, "winlog.task": KEYWORD, "winlog.opcode": KEYWORD,
+    "zeek.session_id": KEYWORD,
+    # flow ids exceed the signed 64-bit range: keep them as text
+    "suricata.eve.flow_id": KEYWORD, "suricata.eve.event_type": KEYWORD,
+    "process.parent.entity_id": KEYWORD, "registry.path": KEYWORD,
+    "observer.serial_number": KEYWORD, "log.syslog.version": KEYWORD,
+    "log.source.address": KEYWORD, "auth.method": KEYWORD, "auth.service": KEYWORD,
     "error.message": KEYWORD, "error.type": KEYWORD,
 }
 for _side in ("source", "destination", "client", "server"):
