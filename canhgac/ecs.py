@@ -16,7 +16,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from store.schema import COLLECTIONS, check_document, format_timestamp, get_path
+from store.schema import (
+    COLLECTIONS,
+    check_document,
+    format_timestamp,
+    get_path,
+    normalise_timestamp,
+)
 
 ECS_VERSION = "8.11.0"
 EVENTS = COLLECTIONS["events"]
@@ -41,16 +47,25 @@ class EventError(ValueError):
         super().__init__("; ".join(reasons))
 
 
+_last_now: tuple[int, str] = (-1, "")
+
+
 def now() -> str:
-    """The current instant in the canonical UTC form."""
-    return format_timestamp(datetime.now(UTC))
+    """The current instant in the canonical UTC form (formatted once per
+    millisecond: parsers call this for every event's ``event.ingested``)."""
+    global _last_now
+    current = datetime.now(UTC)
+    key = int(current.timestamp() * 1000)
+    if key != _last_now[0]:
+        _last_now = (key, format_timestamp(current))
+    return _last_now[1]
 
 
 def timestamp(value: datetime | str | int | float) -> str:
     """Any accepted instant (aware or naive-UTC datetime, ISO text, epoch ms)
     in the canonical UTC form ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    from store.schema import normalise_timestamp
-
+    if isinstance(value, datetime):
+        return format_timestamp(value)
     return normalise_timestamp(value)
 
 
