@@ -173,8 +173,23 @@ class SQLiteStore(Store):
             conn.execute("INSERT OR IGNORE INTO canhgac_meta VALUES ('schema_version', ?)",
                          (SCHEMA_VERSION,))
             for coll in COLLECTIONS.values():
-                for stmt in self._ddl(coll):
+                stmts = self._ddl(coll)
+                conn.execute(stmts[0])
+                self._add_missing_columns(conn, coll)
+                for stmt in stmts[1:]:
                     conn.execute(stmt)
+
+    @staticmethod
+    def _add_missing_columns(conn: sqlite3.Connection, coll: Collection) -> None:
+        """A hot field added since the file was created: add its column and
+        fill it from the stored documents (a one-off migration)."""
+        have = {row[1] for row in conn.execute(f'PRAGMA table_info("{coll.name}")')}
+        for f in coll.hot_fields:
+            col = column_name(f)
+            if col not in have:
+                conn.execute(f'ALTER TABLE "{coll.name}" ADD COLUMN {col}')
+                conn.execute(f'UPDATE "{coll.name}" SET {col} = json_extract(doc, ?)',
+                             (json_path(f),))
 
     @staticmethod
     def _ddl(coll: Collection) -> list[str]:

@@ -75,3 +75,22 @@ def test_status_reports_counts(tmp_path: Path):
     status = st.status()
     assert status["backend"] == "sqlite" and status["collections"]["sources"] == 1
     st.close()
+
+
+def test_a_hot_field_added_later_is_migrated(tmp_path: Path):
+    path = tmp_path / "old.db"
+    st = SQLiteStore(path)
+    st.bulk("incidents", [{"id": "i1", "@timestamp": "2026-11-20T00:00:00Z",
+                           "last_seen": "2026-11-21T00:00:00Z"}])
+    st.close()
+    conn = sqlite3.connect(path)  # as an older version left it: no h_last_seen column
+    conn.execute("DROP INDEX incidents_h_last_seen")
+    conn.execute("DROP INDEX incidents_covering")
+    conn.execute("ALTER TABLE incidents DROP COLUMN h_last_seen")
+    conn.commit()
+    conn.close()
+    st = SQLiteStore(path)
+    from store.query import Range
+
+    assert st.count("incidents", Range("last_seen", gte="2026-11-21T00:00:00Z")) == 1
+    st.close()
