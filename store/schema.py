@@ -124,6 +124,9 @@ ECS_FIELDS: dict[str, str] = {
     "process.parent.entity_id": KEYWORD, "registry.path": KEYWORD,
     "observer.serial_number": KEYWORD, "log.syslog.version": KEYWORD,
     "log.source.address": KEYWORD, "auth.method": KEYWORD, "auth.service": KEYWORD,
+    "tcp.flags": KEYWORD, "icmp.type": LONG, "icmp.code": LONG,
+    "dns.answers.name": KEYWORD, "dns.answers.type": KEYWORD, "dns.answers.class": KEYWORD,
+    "dns.answers.data": KEYWORD, "dns.answers.ttl": LONG,
     "error.message": KEYWORD, "error.type": KEYWORD,
 }
 for _side in ("source", "destination", "client", "server"):

@@ -1,0 +1,250 @@
+"""Helpers every parser shares: text decoding, bounded originals, typed
+value checks and the one place an ECS event is assembled from parts.
+
+A parser recognises a record and returns a ``Partial`` (dataset, kind,
+categories and dotted ECS fields); ``build`` turns it into a stored-ready
+event with a deterministic id.  Keeping assembly here means every format
+gets the same id scheme, the same bounded ``event.original`` and the same
+encoding tags.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timezone, tzinfo
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from canhgac.ecs import event_id, new_event
+from collectors.record import ParseError, RecordContext
+
+MAX_ORIGINAL = 16 * 1024
+"""Characters of the raw record kept in ``event.original`` (the rest is cut,
+and the event tagged ``original_truncated``)."""
+
+LEGACY_ENCODINGS = ("cp1258",)
+"""Tried in order when a record is not UTF-8: Vietnamese Windows text first;
+latin-1 with replacement is the last resort (it never fails)."""
+
+
+@dataclass
+class Partial:
+    """What a format matcher recognised, before assembly into an event."""
+
+    dataset: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    kind: str = "event"
+    category: list[str] | None = None
+    type: list[str] | None = None
+    ts: datetime | str | int | float | None = None
+
+
+def decode(raw: bytes | str) -> tuple[str, str]:
+    """``(text, encoding)``: UTF-8 when valid, else a legacy Vietnamese code
+    page, else latin-1 with replacement characters."""
+    if isinstance(raw, str):
+        return raw, "utf-8"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for enc in LEGACY_ENCODINGS:
+        try:
+            # Windows-1258 writes tones as combining marks: compose them (NFC)
+            # so the text compares equal to what UTF-8 senders write
+            return unicodedata.normalize("NFC", raw.decode(enc)), enc
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1", errors="replace"), "latin-1"
+
+
+def text_of(raw: bytes | str) -> tuple[str, str]:
+    """Decoded text without its line ending, refusing empty records."""
+    text, enc = decode(raw)
+    text = text.rstrip("\r\n")
+    if not text.strip():
+        raise ParseError("empty record")
+    return text, enc
+
+
+def bounded(text: str) -> tuple[str, bool]:
+    if len(text) <= MAX_ORIGINAL:
+        return text, False
+    return text[:MAX_ORIGINAL], True
+
+
+def record_id(ctx: RecordContext, text: str, part: int | None = None) -> str:
+    """The deterministic id: source + offset (+ part index when one record
+    gives several events), else source + content hash."""
+    if ctx.offset is not None:
+        off: int | str = ctx.offset if part is None else f"{ctx.offset}#{part}"
+        return event_id(ctx.source, off)
+    content = text if part is None else f"{part}#{text}"
+    return event_id(ctx.source, content=content)
+
+
+def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
+          part: int | None = None, original: str | None = None) -> dict[str, Any]:
+    """Assemble the ECS event for ``p`` read from ``text``."""
+    orig, cut = bounded(original if original is not None else text)
+    ts = p.ts if p.ts is not None else (ctx.received or datetime.now(UTC))
+    fields = p.fields
+    tags: list[str] = list(fields.pop("tags", []) or [])
+    if cut:
+        tags.append("original_truncated")
+    if encoding != "utf-8":
+        tags.append(f"decoded_{encoding.replace('-', '')}")
+    if tags:
+        fields["tags"] = tags
+    if ctx.peer:
+        fields.setdefault("log.source.address", ctx.peer)
+    if ctx.source.startswith("file:"):
+        fields.setdefault("log.file.path", ctx.source[5:])
+        if type(ctx.offset) is int:
+            fields.setdefault("log.offset", ctx.offset)
+    try:
+        ev = new_event(ts=ts, dataset=p.dataset, kind=p.kind, category=p.category,
+                       type=p.type, original=orig, id=record_id(ctx, text, part))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ParseError(f"unusable timestamp {ts!r:.60}: {exc}") from None
+    nest(ev, fields)
+    return ev
+
+
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[tuple[str, ...], str]:
+    head, _, leaf = path.rpartition(".")
+    return (tuple(head.split(".")) if head else ()), leaf
+
+
+def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Write dotted ``fields`` into ``ev`` (None skipped): ``canhgac.ecs.put``
+    for many fields at once, with the path splits cached (the hot loop of
+    every parser)."""
+    for path, value in fields.items():
+        if value is None:
+            continue
+        heads, leaf = _parts(path)
+        cur = ev
+        for part in heads:
+            nxt = cur.get(part)
+            if type(nxt) is not dict:
+                nxt = cur[part] = {}
+            cur = nxt
+        cur[leaf] = value
+
+
+# -- typed values ------------------------------------------------------------
+
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
+def ip_or_none(value: Any) -> str | None:
+    """A canonical IP address, unwrapping IPv4-mapped IPv6; None otherwise."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    if _IPV4.fullmatch(value):  # the common case, without the ipaddress module
+        return value
+    v = value.strip("[]")
+    if "%" in v:  # zone index (fe80::1%eth0)
+        v = v.split("%", 1)[0]
+    try:
+        addr = ipaddress.ip_address(v)
+    except ValueError:
+        return None
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        return str(addr.ipv4_mapped)
+    return str(addr)
+
+
+def int_or_none(value: Any, lo: int = -(2**63), hi: int = 2**63 - 1) -> int | None:
+    """An integer within bounds from int or decimal/hex text; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str):
+        s = value.strip()
+        try:
+            n = int(s, 16) if s[:2].lower() == "0x" else int(s)
+        except ValueError:
+            return None
+    else:
+        return None
+    return n if lo <= n <= hi else None
+
+
+def port_or_none(value: Any) -> int | None:
+    return int_or_none(value, 0, 65535)
+
+
+def float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        f = float(value)
+    elif isinstance(value, str):
+        try:
+            f = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return f if f == f and abs(f) != float("inf") else None
+
+
+def put_address(fields: dict[str, Any], side: str, value: Any) -> None:
+    """``side.ip`` when ``value`` is an address, ``side.domain`` when it is a
+    host name; ``side.address`` always (ECS keeps the raw form there)."""
+    if not isinstance(value, str) or not value or value == "-":
+        return
+    fields[f"{side}.address"] = value
+    ip = ip_or_none(value)
+    if ip:
+        fields[f"{side}.ip"] = ip
+    else:
+        fields[f"{side}.domain"] = value
+
+
+def related(fields: dict[str, Any]) -> None:
+    """Fill ``related.ip`` and ``related.user`` from the usual fields."""
+    ips = [fields[k] for k in ("source.ip", "destination.ip", "host.ip") if k in fields]
+    if ips:
+        fields["related.ip"] = list(dict.fromkeys(ips))
+    users = [fields[k] for k in ("user.name", "user.target.name", "user.effective.name",
+                                 "source.user.name") if fields.get(k)]
+    if users:
+        fields["related.user"] = list(dict.fromkeys(users))
+
+
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> tzinfo:
+    """A time zone from an IANA name or a ``+07:00`` offset; UTC when absent
+    or unknown."""
+    if not name:
+        return UTC
+    if name[0] in "+-" and len(name) in (5, 6):
+        try:
+            sign = 1 if name[0] == "+" else -1
+            hh, mm = int(name[1:3]), int(name[-2:])
+            from datetime import timedelta
+
+            return timezone(sign * timedelta(hours=hh, minutes=mm))
+        except ValueError:
+            return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def device_zone(ctx: RecordContext) -> tzinfo:
+    """The device's time zone from ``ctx.extra["timezone"]`` (UTC by default)."""
+    tz = ctx.extra.get("timezone") if ctx.extra else None
+    return zone(tz if isinstance(tz, str) else None)

@@ -1,0 +1,325 @@
+"""Zeek logs (conn, dns, http, ssl, files, notice, weird, and any other
+path generically) → ECS network events, keeping the Zeek uid in
+``zeek.session_id`` for pivoting.
+
+Two encodings: TSV with ``#separator/#fields/#types`` headers, read with the
+stateful ``ZeekTsvReader`` (headers update it, data lines give events), and
+JSON lines (``LogAscii::use_json``), one object per line, where the log
+path comes from ``_path`` or the file name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from collectors.record import ParseError, RecordContext
+
+from ._common import (
+    Partial,
+    build,
+    float_or_none,
+    int_or_none,
+    ip_or_none,
+    port_or_none,
+    related,
+    text_of,
+)
+
+_PATH_FROM_NAME = re.compile(r"(?:^|/)([a-z0-9_]+)(?:\.[\d:\-_]+)*\.log(?:\.gz)?$")
+
+
+@dataclass
+class ZeekHeader:
+    """What the ``#`` lines of a TSV log declared."""
+
+    path: str = ""
+    separator: str = "\t"
+    set_separator: str = ","
+    empty: str = "(empty)"
+    unset: str = "-"
+    fields: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+
+
+class ZeekTsvReader:
+    """Feed it every line of one TSV log in order: header lines update the
+    state (and return None), data lines return their events."""
+
+    def __init__(self, path_hint: str = "") -> None:
+        self.header = ZeekHeader(path=path_hint)
+
+    def feed(self, raw: bytes | str, ctx: RecordContext) -> list[dict[str, Any]] | None:
+        text, enc = text_of(raw)
+        if text.startswith("#"):
+            self._header_line(text)
+            return None
+        return parse_tsv_line(text, self.header, ctx, encoding=enc)
+
+    def _header_line(self, text: str) -> None:
+        h = self.header
+        if text.startswith("#separator"):
+            sep = text[len("#separator"):].strip()
+            h.separator = sep.encode().decode("unicode_escape") if sep.startswith("\\x") else (
+                sep or "\t")
+            return
+        key, _, value = text[1:].partition(h.separator)
+        if key == "fields":
+            h.fields = value.split(h.separator)
+        elif key == "types":
+            h.types = value.split(h.separator)
+        elif key == "path":
+            h.path = value.strip()
+        elif key == "set_separator":
+            h.set_separator = value
+        elif key == "empty_field":
+            h.empty = value
+        elif key == "unset_field":
+            h.unset = value
+
+
+def _convert(value: str, kind: str, h: ZeekHeader) -> Any:
+    if value == h.unset:
+        return None
+    if kind.startswith(("set[", "vector[")):
+        if value == h.empty:
+            return []
+        inner = kind[kind.index("[") + 1:-1]
+        return [_convert(v, inner, h) for v in value.split(h.set_separator)]
+    if kind in ("count", "int", "port"):
+        return int_or_none(value)
+    if kind in ("double", "interval", "time"):
+        return float_or_none(value)
+    if kind == "bool":
+        return value == "T"
+    if value == h.empty:
+        return ""
+    return value
+
+
+def parse_tsv_line(text: str, h: ZeekHeader, ctx: RecordContext, *,
+                   encoding: str = "utf-8") -> list[dict[str, Any]]:
+    """One TSV data line under header ``h`` → one event."""
+    if not h.fields:
+        raise ParseError("Zeek TSV data line before any #fields header")
+    values = text.split(h.separator)
+    if len(values) != len(h.fields):
+        raise ParseError(f"Zeek TSV line has {len(values)} columns, #fields declares "
+                         f"{len(h.fields)}")
+    types = h.types if len(h.types) == len(h.fields) else ["string"] * len(h.fields)
+    rec = {name: _convert(v, t, h) for name, v, t in zip(h.fields, values, types, strict=True)}
+    return [build(from_record(rec, h.path or "unknown"), ctx, text, encoding=encoding)]
+
+
+def from_record(rec: dict[str, Any], path: str) -> Partial:
+    """ECS parts of one Zeek record (dict of field → value) from log ``path``."""
+    ts = rec.get("ts")
+    if isinstance(ts, str):
+        when: Any = ts
+    else:
+        t = float_or_none(ts)
+        if t is None:
+            raise ParseError("Zeek record without a usable ts")
+        try:
+            when = datetime.fromtimestamp(t, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise ParseError(f"Zeek ts out of range: {t}") from None
+    rest = {k: v for k, v in rec.items() if v is not None and k not in ("ts", "_path",
+                                                                          "_write_ts")}
+    f: dict[str, Any] = {"observer.vendor": "Zeek", "observer.product": "Zeek",
+                         "observer.type": "ids"}
+    uid = rest.pop("uid", None)
+    if isinstance(uid, str):
+        f["zeek.session_id"] = uid
+    for k, side in (("id.orig_h", "source"), ("id.resp_h", "destination")):
+        ip = ip_or_none(rest.pop(k, None))
+        if ip:
+            f[f"{side}.ip"] = ip
+    for k, side in (("id.orig_p", "source"), ("id.resp_p", "destination")):
+        p = port_or_none(rest.pop(k, None))
+        if p is not None:
+            f[f"{side}.port"] = p
+    cid = rest.pop("community_id", None)
+    if isinstance(cid, str):
+        f["network.community_id"] = cid
+    proto = rest.get("proto")
+    if isinstance(proto, str):
+        f["network.transport"] = proto.lower()
+    kind, category, types = "event", ["network"], ["connection"]
+    handler = _PATHS.get(path)
+    if handler:
+        kind, category, types = handler(rest, f)
+    for k, v in rest.items():  # everything else stays under zeek.<path>.*
+        f[f"zeek.{path}.{k.replace('.', '_')}"] = v
+    f = {k: v for k, v in f.items() if v is not None}
+    related(f)
+    return Partial(f"zeek.{path}", f, kind=kind, category=category, type=types, ts=when)
+
+
+def _take(rest: dict[str, Any], key: str) -> Any:
+    return rest.pop(key, None)
+
+
+def _conn(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    svc = _take(r, "service")
+    if isinstance(svc, str) and svc:
+        f["network.protocol"] = svc.split(",")[0]
+    dur = float_or_none(_take(r, "duration"))
+    if dur is not None:
+        f["event.duration"] = int(dur * 1e9)
+    for k, dst in (("orig_bytes", "source.bytes"), ("resp_bytes", "destination.bytes"),
+                   ("orig_pkts", "source.packets"), ("resp_pkts", "destination.packets")):
+        n = int_or_none(_take(r, k), 0)
+        if n is not None:
+            f[dst] = n
+    if "source.bytes" in f or "destination.bytes" in f:
+        f["network.bytes"] = f.get("source.bytes", 0) + f.get("destination.bytes", 0)
+    if "source.packets" in f or "destination.packets" in f:
+        f["network.packets"] = f.get("source.packets", 0) + f.get("destination.packets", 0)
+    f["zeek.connection.state"] = _take(r, "conn_state")
+    f["zeek.connection.history"] = _take(r, "history")
+    f["event.action"] = "network_flow"
+    return "event", ["network"], ["connection", "end"]
+
+
+def _dns(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    f["dns.question.name"] = _take(r, "query")
+    f["dns.question.type"] = _take(r, "qtype_name")
+    f["dns.question.class"] = _take(r, "qclass_name")
+    f["dns.response_code"] = _take(r, "rcode_name")
+    tid = _take(r, "trans_id")
+    f["dns.id"] = str(tid) if tid is not None else None
+    answers = r.get("answers")
+    if isinstance(answers, list):
+        ips = [i for i in (ip_or_none(a) for a in answers) if i]
+        if ips:
+            f["dns.resolved_ip"] = ips
+    f["network.protocol"] = "dns"
+    f["event.action"] = "dns_query"
+    return "event", ["network"], ["protocol"]
+
+
+def _http(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    f["http.request.method"] = _take(r, "method")
+    f["url.domain"] = _take(r, "host")
+    uri = _take(r, "uri")
+    if isinstance(uri, str):
+        f["url.original"] = uri
+        path, _, query = uri.partition("?")
+        f["url.path"] = path
+        f["url.query"] = query or None
+    f["http.response.status_code"] = int_or_none(_take(r, "status_code"), 0, 999)
+    f["user_agent.original"] = _take(r, "user_agent")
+    f["http.request.referrer"] = _take(r, "referrer")
+    f["http.version"] = _take(r, "version")
+    f["http.request.body.bytes"] = int_or_none(_take(r, "request_body_len"), 0)
+    f["http.response.body.bytes"] = int_or_none(_take(r, "response_body_len"), 0)
+    f["network.protocol"] = "http"
+    return "event", ["network", "web"], ["protocol", "access"]
+
+
+def _ssl(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    f["tls.client.server_name"] = _take(r, "server_name")
+    v = _take(r, "version")
+    if isinstance(v, str):
+        f["tls.version_protocol"] = "tls" if v.upper().startswith("TLS") else v.lower()
+        f["tls.version"] = v[4:].replace("v", "").replace("1", "1.", 1).rstrip(".") if \
+            v.upper().startswith("TLSV") else v
+    f["tls.cipher"] = _take(r, "cipher")
+    est = _take(r, "established")
+    f["tls.established"] = est if isinstance(est, bool) else None
+    f["tls.server.subject"] = _take(r, "subject")
+    f["tls.server.issuer"] = _take(r, "issuer")
+    f["tls.client.ja3"] = _take(r, "ja3")
+    f["tls.server.ja3s"] = _take(r, "ja3s")
+    f["network.protocol"] = "tls"
+    return "event", ["network"], ["protocol"]
+
+
+def _files(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    f["file.name"] = _take(r, "filename")
+    f["file.mime_type"] = _take(r, "mime_type")
+    f["file.size"] = int_or_none(r.get("total_bytes") or r.get("seen_bytes"), 0)
+    for h in ("md5", "sha1", "sha256"):
+        f[f"file.hash.{h}"] = _take(r, h)
+    for k, side in (("tx_hosts", "source"), ("rx_hosts", "destination")):
+        hosts = r.get(k)
+        if isinstance(hosts, list) and hosts:
+            ip = ip_or_none(hosts[0])
+            if ip and f"{side}.ip" not in f:
+                f[f"{side}.ip"] = ip
+    return "event", ["network", "file"], ["info"]
+
+
+def _notice(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    f["rule.name"] = _take(r, "note")
+    f["message"] = _take(r, "msg")
+    f["zeek.notice.sub"] = _take(r, "sub")
+    for k, side in (("src", "source"), ("dst", "destination")):
+        ip = ip_or_none(_take(r, k))
+        if ip:
+            f.setdefault(f"{side}.ip", ip)
+    p = port_or_none(_take(r, "p"))
+    if p is not None:
+        f.setdefault("destination.port", p)
+    f["rule.ruleset"] = "zeek"
+    return "alert", ["network", "intrusion_detection"], ["info"]
+
+
+def _weird(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    f["rule.name"] = _take(r, "name")
+    f["event.action"] = f["rule.name"]
+    f["message"] = _take(r, "addl") or None
+    return "event", ["network"], ["info"]
+
+
+_PATHS = {"conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "files": _files,
+          "notice": _notice, "weird": _weird}
+
+
+def path_from_source(source: str) -> str:
+    """``conn`` from ``file:/x/conn.log``, ``conn.09:00:00-10:00:00.log.gz``..."""
+    m = _PATH_FROM_NAME.search(source)
+    return m.group(1) if m else ""
+
+
+def parse_json(text: str, ctx: RecordContext, *, encoding: str = "utf-8") -> list[dict[str, Any]]:
+    try:
+        rec = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {str(exc)[:120]}") from None
+    if not isinstance(rec, dict) or "ts" not in rec:
+        raise ParseError("not a Zeek JSON record (no ts)")
+    path = rec.get("_path") if isinstance(rec.get("_path"), str) else (
+        ctx.extra.get("zeek_path") or path_from_source(ctx.source) or "unknown")
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", path):
+        raise ParseError(f"unusable Zeek log path {path!r:.40}")
+    return [build(from_record(rec, path), ctx, text, encoding=encoding)]
+
+
+def parse(raw: bytes | str, ctx: RecordContext) -> list[dict[str, Any]]:
+    """A Zeek JSON line, or a TSV chunk that starts with its own headers
+    (``ctx.extra["zeek_header"]`` may carry a ``ZeekHeader`` for lone lines)."""
+    text, enc = text_of(raw)
+    if text.lstrip().startswith("{"):
+        return parse_json(text, ctx, encoding=enc)
+    header = ctx.extra.get("zeek_header") if ctx.extra else None
+    if isinstance(header, ZeekHeader) and not text.startswith("#"):
+        return parse_tsv_line(text, header, ctx, encoding=enc)
+    reader = ZeekTsvReader(path_from_source(ctx.source))
+    out: list[dict[str, Any]] = []
+    for i, line in enumerate(text.split("\n")):
+        if not line.strip():
+            continue
+        sub = ctx if ctx.offset is None else RecordContext(
+            ctx.source, f"{ctx.offset}:{i}", ctx.peer, ctx.received, ctx.extra)  # type: ignore[arg-type]
+        got = reader.feed(line, sub)
+        if got:
+            out.extend(got)
+    if not reader.header.fields:
+        raise ParseError("not Zeek: neither a JSON record nor a TSV log with #fields")
+    return out
