@@ -145,6 +145,8 @@ ALERT_FIELDS: dict[str, str] = {
     "host.name": KEYWORD, "user.name": KEYWORD, "source.ip": IP, "destination.ip": IP,
     "suppression_id": KEYWORD, "suppressed_at": DATE, "grouping_error": KEYWORD,
     "entity.field": KEYWORD, "entity.value": KEYWORD, "story_id": KEYWORD, "topic": KEYWORD,
+    "kind": KEYWORD, "watchlist.id": KEYWORD, "group_key": KEYWORD, "article_count": LONG,
+    "statistic.z": FLOAT,
 }
 INCIDENT_FIELDS: dict[str, str] = {
     "id": KEYWORD, "@timestamp": DATE, "title": TEXT, "domain": KEYWORD,
@@ -164,7 +166,8 @@ ARTICLE_FIELDS: dict[str, str] = {
     "author": KEYWORD, "source.name": KEYWORD, "source.kind": KEYWORD,
     "source.id": KEYWORD, "fetched_at": DATE, "content_hash": KEYWORD,
     "story_id": KEYWORD, "sentiment.label": KEYWORD, "sentiment.score": FLOAT,
-    "topics": KEYWORD, "entities.id": KEYWORD, "tags": KEYWORD,
+    "topics": KEYWORD, "entities.id": KEYWORD, "entities_ids": KEYWORD, "tags": KEYWORD,
+    "watch_hits.id": KEYWORD, "watch_hits.severity": KEYWORD,
 }
 CONFIG_FIELDS: dict[str, str] = {"id": KEYWORD, "@timestamp": DATE, "updated_at": DATE}
 
@@ -206,7 +209,7 @@ COLLECTIONS: dict[str, Collection] = {
         Collection("users", fields=CONFIG_FIELDS),
         Collection("api_keys", fields=CONFIG_FIELDS),
         Collection("sources", fields=CONFIG_FIELDS),
-        Collection("rule_state", fields={**CONFIG_FIELDS, "kind": KEYWORD,
+        Collection("rule_state", fields={**CONFIG_FIELDS, "kind": KEYWORD, "lang": KEYWORD,
                                          "expires_at": DATE, "created_at": DATE}),
         Collection("checkpoints", fields={
             **CONFIG_FIELDS, "input_id": KEYWORD, "kind": KEYWORD, "state": KEYWORD,

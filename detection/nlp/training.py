@@ -1,0 +1,132 @@
+"""Training the classifiers from the shipped data plus staff corrections.
+
+A candidate is trained per language, scored on the fixed held-out split and
+written over the shipped model only when its macro-F1 (sentiment + topics,
+averaged) is not lower than the current model's.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import minibatch
+
+from detection.nlp.data import Labelled, augment_folded
+from detection.nlp.errors import ModelError
+from detection.nlp.evaluation import evaluate
+from detection.nlp.pipelines import LANGUAGES, blank_pipeline, load_pipeline, model_path
+
+EPOCHS = 25
+SEED = 13
+
+
+def _examples(nlp: Language, items: Sequence[Labelled],
+              task: str) -> list[Example]:
+    """Examples carrying only ``task``'s labels: the exclusive sentiment
+    component rejects documents with several positive labels, so each
+    component is updated from its own examples."""
+    out = []
+    for item in items:
+        sent, topics = item.cats()
+        cats = sent if task == "sentiment" else topics
+        if cats:
+            out.append(Example.from_dict(nlp.make_doc(item.text), {"cats": cats}))
+    return out
+
+
+def train_pipeline(lang: str, items: Sequence[Labelled], *, epochs: int = EPOCHS,
+                   seed: int = SEED, with_topics: bool = True,
+                   ngram_size: int = 2) -> Language:
+    """A fresh pipeline trained on ``items`` (Vietnamese gets folded copies)."""
+    spacy.util.fix_random_seed(seed)
+    nlp = blank_pipeline(lang, ngram_size)
+    if not with_topics:
+        nlp.remove_pipe("topics")
+    data = augment_folded(items)
+    if not data:
+        raise ModelError(f"no training data for {lang}")
+    tasks = {name: _examples(nlp, data, name) for name in nlp.pipe_names}
+    optimizer = nlp.initialize(lambda: tasks["sentiment"])
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        for name, examples in tasks.items():
+            rng.shuffle(examples)
+            others = [other for other in tasks if other != name]
+            for batch in minibatch(examples, size=16):
+                nlp.update(batch, sgd=optimizer, drop=0.2, exclude=others)
+    return nlp
+
+
+def combined_score(nlp: Language, test: Sequence[Labelled]) -> float:
+    """Mean of sentiment and topic macro-F1 on ``test``: the replacement criterion."""
+    reports = evaluate(nlp, test)
+    return sum(r.macro_f1 for r in reports.values()) / len(reports)
+
+
+@dataclass
+class TrainOutcome:
+    lang: str
+    before: float | None
+    after: float
+    replaced: bool
+    n_train: int
+    n_test: int
+    n_corrections: int
+
+    def as_dict(self) -> dict:
+        return {"lang": self.lang, "before": None if self.before is None else
+                round(self.before, 4), "after": round(self.after, 4),
+                "replaced": self.replaced, "n_train": self.n_train, "n_test": self.n_test,
+                "n_corrections": self.n_corrections}
+
+
+def retrain(items: Sequence[Labelled], corrections: Sequence[Labelled] = (), *,
+            lexicon: Sequence[Labelled] = (), models_dir: Path | None = None,
+            force: bool = False, langs: Sequence[str] = LANGUAGES,
+            epochs: int = EPOCHS) -> list[TrainOutcome]:
+    """Train each language on the train split + lexicon + corrections; replace
+    its model only if the held-out score does not get worse.  Corrections of a
+    held-out sentence are ignored, so the yardstick never moves."""
+    outcomes = []
+    test_texts = {i.text for i in items if i.split == "test"}
+    for lang in langs:
+        test = [i for i in items if i.lang == lang and i.split == "test"]
+        fixes = [c for c in corrections if c.lang == lang and c.text not in test_texts]
+        fixed = {c.text for c in fixes}
+        train = [i for i in items if i.lang == lang and i.split == "train"
+                 and i.text not in fixed] + fixes
+        candidate = train_pipeline(lang, train + [x for x in lexicon if x.lang == lang],
+                                   epochs=epochs)
+        after = combined_score(candidate, test)
+        try:
+            before: float | None = combined_score(load_pipeline(lang, models_dir), test)
+        except ModelError:
+            before = None
+        replace = force or before is None or after >= before
+        if replace:
+            _write(candidate, model_path(lang, models_dir))
+        outcomes.append(TrainOutcome(lang, before, after, replace, len(train), len(test),
+                                     len(fixes)))
+    return outcomes
+
+
+def _write(nlp: Language, target: Path) -> None:
+    """Write beside the target, then swap, so a reader never sees half a model."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    nlp.to_disk(tmp)
+    tmp.chmod(0o755)  # mkdtemp makes it private; a model is readable by every service
+    old = target.with_name(f".{target.name}-old")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

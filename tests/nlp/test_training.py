@@ -1,0 +1,68 @@
+"""Retraining from shipped data + staff corrections; the not-worse rule."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from detection.nlp.corrections import load_corrections, save_correction
+from detection.nlp.data import Labelled, load_lexicon, load_shipped, split_of
+from detection.nlp.errors import InputError
+from detection.nlp.pipelines import load_pipeline, model_path
+from detection.nlp.training import retrain
+from store.base import Store
+
+
+def test_split_is_fixed_and_held_out() -> None:
+    items = load_shipped()
+    test = [i for i in items if i.split == "test"]
+    assert 0.1 < len(test) / len(items) < 0.3
+    assert split_of(test[0].text) == "test"
+    assert {i.lang for i in items} == {"vi", "en"}
+
+
+def _en() -> list[Labelled]:
+    return [i for i in load_shipped() if i.lang == "en"]
+
+
+def test_model_replaced_only_when_not_worse(tmp_path: Path) -> None:
+    shutil.copytree(model_path("en"), model_path("en", tmp_path))
+    before = (model_path("en", tmp_path) / "sentiment" / "model").read_bytes()
+    # labels scrambled on the training split: the candidate must score lower
+    broken = [replace(i, sentiment="positive", topics=("health",)) if i.split == "train"
+              else i for i in _en()]
+    out = retrain(broken, models_dir=tmp_path, langs=("en",), epochs=5)[0]
+    assert not out.replaced and out.after < out.before
+    assert (model_path("en", tmp_path) / "sentiment" / "model").read_bytes() == before
+    forced = retrain(broken, models_dir=tmp_path, langs=("en",), epochs=5, force=True)[0]
+    assert forced.replaced
+    assert (model_path("en", tmp_path) / "sentiment" / "model").read_bytes() != before
+
+
+def test_first_training_writes_a_loadable_model(tmp_path: Path) -> None:
+    lex = [x for x in load_lexicon() if x.lang == "en"]
+    out = retrain(_en(), lexicon=lex, models_dir=tmp_path, langs=("en",), epochs=5)[0]
+    assert out.replaced and out.before is None and out.n_test > 5
+    nlp = load_pipeline("en", tmp_path)
+    assert set(nlp("Flooding on the road").cats) >= {"negative", "traffic"}
+
+
+def test_corrections_are_stored_and_used(store: Store, tmp_path: Path) -> None:
+    doc = save_correction(store, "Dịch vụ xe buýt mới rất tệ", "negative", ["traffic"],
+                          user="lan")
+    save_correction(store, "Dịch vụ xe buýt mới rất tệ", "negative", ["traffic"], user="lan")
+    save_correction(store, "Bus service praised", "positive", ["traffic"], user="lan",
+                    lang="en")
+    store.refresh("rule_state")
+    fixes = load_corrections(store)
+    assert sorted(f.text for f in fixes) == ["Bus service praised", doc["text"]]
+    assert all(f.source == "correction" for f in fixes)
+    out = retrain(_en(), fixes, models_dir=tmp_path, langs=("en",), epochs=3)[0]
+    assert out.n_corrections == 1
+    with pytest.raises(InputError):
+        save_correction(store, "x", "angry", [], user="lan")
+    with pytest.raises(InputError):
+        save_correction(store, "x", "negative", ["weather"], user="lan")
