@@ -168,6 +168,12 @@ ARTICLE_FIELDS: dict[str, str] = {
     "story_id": KEYWORD, "sentiment.label": KEYWORD, "sentiment.score": FLOAT,
     "topics": KEYWORD, "entities.id": KEYWORD, "entities_ids": KEYWORD, "tags": KEYWORD,
     "watch_hits.id": KEYWORD, "watch_hits.severity": KEYWORD,
+    "title_normalized": KEYWORD, "kind": KEYWORD, "published_from": KEYWORD, "images": KEYWORD,
+    "external_id": KEYWORD, "thread.url": KEYWORD, "thread.id": KEYWORD,
+    "thread.channel": KEYWORD, "thread.community": KEYWORD, "thread.in_reply_to_id": KEYWORD,
+    "thread.title": KEYWORD, "engagement.views": LONG, "engagement.likes": LONG,
+    "engagement.replies": LONG, "engagement.reblogs": LONG, "engagement.favourites": LONG,
+    "engagement.score": LONG, "engagement.comments": LONG,
 }
 CONFIG_FIELDS: dict[str, str] = {"id": KEYWORD, "@timestamp": DATE, "updated_at": DATE}
 
@@ -208,13 +214,18 @@ COLLECTIONS: dict[str, Collection] = {
                    hot_fields=("@timestamp", "url", "story_id", "source.name")),
         Collection("users", fields=CONFIG_FIELDS),
         Collection("api_keys", fields=CONFIG_FIELDS),
-        Collection("sources", fields=CONFIG_FIELDS),
+        Collection("sources", fields={
+            **CONFIG_FIELDS, "last_run": DATE, "last_success": DATE, "last_error_at": DATE,
+            "items_total": LONG, "errors_total": LONG, "last_items": LONG, "last_errors": LONG,
+            "source_id": KEYWORD, "kind": KEYWORD, "source_kind": KEYWORD,
+            "last_finish_reason": KEYWORD}),
         Collection("rule_state", fields={**CONFIG_FIELDS, "kind": KEYWORD, "lang": KEYWORD,
                                          "expires_at": DATE, "created_at": DATE}),
         Collection("checkpoints", fields={
             **CONFIG_FIELDS, "input_id": KEYWORD, "kind": KEYWORD, "state": KEYWORD,
             "last_event_at": DATE, "last_error_at": DATE, "started_at": DATE,
-            "lag_seconds": FLOAT}),
+            "lag_seconds": FLOAT, "source_id": KEYWORD, "url": KEYWORD},
+            hot_fields=("source_id",)),
         Collection("audit", fields=CONFIG_FIELDS, hot_fields=("@timestamp",)),
         Collection("dead_letters", fields={**CONFIG_FIELDS, "source": KEYWORD,
                                            "reason": KEYWORD, "raw": KEYWORD},

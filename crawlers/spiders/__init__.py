@@ -1,0 +1,1 @@
+"""One spider per source shape; ``crawlers.settings.SPIDERS`` maps kinds to them."""
