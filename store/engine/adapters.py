@@ -183,7 +183,8 @@ class EngineAdapter(abc.ABC):
         return self._call("reading cluster health", self.client.cluster.health)
 
     # -- documents ---------------------------------------------------------------------
-    def bulk(self, operations: list[dict[str, Any]], *, refresh: bool = False) -> dict[str, Any]:
+    def bulk(self, operations: list[Any] | bytes, *, refresh: bool = False) -> dict[str, Any]:
+        """Send bulk lines: dicts, or one NDJSON body already serialised."""
         params = {"refresh": "true"} if refresh else {}
         return self._call("bulk write", self.client.bulk, body=operations, **params)
 
