@@ -84,11 +84,14 @@ test: install-dev system-deps
 test-sqlite: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install-dev
+# Every benchmark prints one JSON line; BENCH_ARGS go to store_ingest.
+BENCHES := parsers pcap syslog_load incidents crawl nlp
+bench: install-dev system-deps
 	$(OPENSEARCH) fetch
 	@$(OPENSEARCH) start || exit 1; \
-	export CANHGAC_TEST_OPENSEARCH_URL=$$($(OPENSEARCH) url); \
-	$(PY) bench/store_ingest.py $(BENCH_ARGS); rc=$$?; \
+	export CANHGAC_TEST_OPENSEARCH_URL=$$($(OPENSEARCH) url); rc=0; \
+	$(PY) bench/store_ingest.py $(BENCH_ARGS) || rc=1; \
+	for b in $(BENCHES); do $(PY) bench/$$b.py || rc=1; done; \
 	$(OPENSEARCH) stop || true; \
 	exit $$rc
 
