@@ -1,0 +1,1 @@
+"""Authentication and authorisation: users, sessions, API keys, roles."""
