@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field
+
 from canhgac.settings import Section
 
 
 class DetectionSettings(Section):
-    """Settings of the detection room (extended as the room grows)."""
+    """Settings of the Sigma detection worker and hunt mode."""
+
+    rule_paths: list[Path] = Field(
+        default_factory=lambda: [Path("rules/sigma")],
+        description="folders or files of Sigma rules (SigmaHQ layout welcome)")
+    extra_rule_paths: list[Path] = Field(
+        default_factory=list, description="more rule folders, e.g. a SigmaHQ checkout")
+    interval_seconds: float = Field(60.0, gt=0, description="pause between detection passes")
+    lookback_seconds: float = Field(
+        300.0, ge=0, description="overlap re-read before each rule's checkpoint (late events)")
+    batch_size: int = Field(5000, gt=0, le=10000, description="events fetched per page")
+    max_alert_events: int = Field(
+        100, gt=0, description="event ids kept on one correlation alert")
+    engine_format: str = Field(
+        "lucene", pattern="^(lucene|dsl_lucene)$", description="engine query output format")
+    windows_pipeline: str = Field(
+        "winlog", pattern="^(winlog|ecs_windows)$",
+        description="winlog: Sigma fields → winlog.event_data.* (raw EVTX fields); "
+                    "ecs_windows: pySigma's Winlogbeat ECS mapping")

@@ -1,0 +1,135 @@
+"""Benchmark: events/s through the SigmaHQ Windows rule set on SQLite (our
+flat-table executor) and on the live OpenSearch (one ``_msearch`` of every
+rule), and how cost grows with rules and events.  Prints one JSON line.
+
+    python bench/detect.py [--events 20000] [--opensearch http://127.0.0.1:19200]
+
+Events are generated Sysmon process-creation / network / file records with
+realistic field values (a few percent suspicious).  Needs
+../shared/data/detection/sigmahq (the rules) to be present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from detection.sigma.convert import compile_rules
+from detection.sigma.engine_exec import run_rules
+from detection.sigma.loader import load_rules
+from detection.sigma.sqlite_exec import SQLiteRuleExecutor
+
+SIGMAHQ = Path(__file__).resolve().parents[2] / "shared" / "data" / "detection" / "sigmahq"
+IMAGES = ["C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\System32\\svchost.exe",
+          "C:\\Windows\\explorer.exe", "C:\\Program Files\\Mozilla Firefox\\firefox.exe",
+          "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+          "C:\\Windows\\System32\\rundll32.exe", "C:\\Users\\an\\AppData\\Local\\Temp\\x.exe",
+          "C:\\Windows\\System32\\certutil.exe", "C:\\Windows\\System32\\reg.exe"]
+CMDS = ["/c dir", "-nop -w hidden -enc SQBFAFgA", "-urlcache -split -f http://x/a.exe",
+        "query HKLM\\Software", "shell32.dll,Control_RunDLL", "--type=renderer", "/c whoami /all",
+        "add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v x /d c:\\x.exe"]
+
+
+def events(n: int, seed: int = 7) -> list[dict]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        eid = rnd.choice(["1", "1", "1", "3", "11", "13"])
+        img = rnd.choice(IMAGES)
+        data = {"Image": img, "User": rnd.choice(["CITY\\an", "NT AUTHORITY\\SYSTEM"]),
+                "ProcessId": str(rnd.randint(100, 9000))}
+        if eid == "1":
+            data |= {"CommandLine": f"\"{img}\" {rnd.choice(CMDS)}",
+                     "ParentImage": rnd.choice(IMAGES), "OriginalFileName": img.rsplit("\\")[-1],
+                     "IntegrityLevel": "Medium"}
+        elif eid == "3":
+            data |= {"DestinationIp": f"203.0.113.{rnd.randint(1, 254)}",
+                     "DestinationPort": str(rnd.choice([80, 443, 445, 4444]))}
+        elif eid == "11":
+            data |= {"TargetFilename": f"C:\\Users\\an\\AppData\\Local\\Temp\\f{i}.tmp"}
+        else:
+            data |= {"TargetObject": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+                     "Details": "C:\\x.exe", "EventType": "SetValue"}
+        ts = f"2026-11-26T10:{(i // 60) % 60:02d}:{i % 60:02d}.000Z"
+        out.append({"@timestamp": ts, "event": {"id": f"b{i}", "code": eid, "ingested": ts},
+                    "host": {"name": f"ws-{i % 50}"},
+                    "winlog": {"event_id": eid, "channel": "Microsoft-Windows-Sysmon/Operational",
+                               "provider_name": "Microsoft-Windows-Sysmon", "event_data": data}})
+    return out
+
+
+def sqlite_rate(compiled: list, docs: list[dict], batch: int = 5000) -> dict:
+    ex = SQLiteRuleExecutor(compiled)
+    t = time.perf_counter()
+    n = 0
+    for i in range(0, len(docs), batch):
+        n += len(ex.evaluate(docs[i:i + batch]))
+    dt = time.perf_counter() - t
+    return {"rules": len(ex.rules), "events": len(docs), "seconds": round(dt, 3),
+            "events_per_s": round(len(docs) / dt, 1), "matches": n}
+
+
+def engine_rate(url: str, compiled: list, docs: list[dict]) -> dict:
+    from store.engine import EngineStore
+
+    st = EngineStore(url, product="opensearch", namespace="bench" + uuid.uuid4().hex[:8])
+    st.init()
+    try:
+        st.bulk("events", docs, mode="create", refresh=True)
+        t = time.perf_counter()
+        matches, broken = run_rules(st, compiled, field="event.ingested")
+        dt = time.perf_counter() - t
+        return {"rules": len(compiled), "events": len(docs), "seconds": round(dt, 3),
+                "events_per_s": round(len(docs) / dt, 1), "matches": len(matches),
+                "broken": len(broken)}
+    finally:
+        st.drop_namespace()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--opensearch", default=os.environ.get("CANHGAC_TEST_OPENSEARCH_URL"))
+    args = ap.parse_args()
+    if not SIGMAHQ.is_dir():
+        print(json.dumps({"skipped": f"{SIGMAHQ} absent"}))
+        return
+    t = time.perf_counter()
+    rs = load_rules([SIGMAHQ / "rules" / "windows"])
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    cov_sql = compile_rules(rs, "sqlite")
+    conv_sql_s = time.perf_counter() - t
+    sql_rules = [c for c in cov_sql.compiled.values() if c.status == "converted"]
+    docs = events(args.events)
+    out: dict = {"bench": "detect", "python": platform.python_version(), "cpus": os.cpu_count(),
+                 "rules_loaded": len(rs.rules), "load_s": round(load_s, 1),
+                 "convert_sqlite_s": round(conv_sql_s, 1), "coverage": {"sqlite": cov_sql.counts()}}
+    out["sqlite_full"] = sqlite_rate(sql_rules, docs)
+    out["sqlite_by_rules"] = [sqlite_rate(sql_rules[:k], docs[:5000])
+                              for k in (250, 500, 1000, len(sql_rules))]
+    out["sqlite_by_events"] = [sqlite_rate(sql_rules, docs[:k])
+                               for k in (1000, 5000, args.events)]
+    if args.opensearch:
+        t = time.perf_counter()
+        cov_os = compile_rules(rs, "opensearch")
+        out["convert_opensearch_s"] = round(time.perf_counter() - t, 1)
+        out["coverage"]["opensearch"] = cov_os.counts()
+        os_rules = [c for c in cov_os.compiled.values() if c.status == "converted"]
+        out["opensearch_full"] = engine_rate(args.opensearch, os_rules, docs)
+        out["opensearch_by_rules"] = [engine_rate(args.opensearch, os_rules[:k], docs[:5000])
+                                      for k in (250, 1000)]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Load Sigma rules (spec v2: rules, filters, correlations) from files and
+folders in the SigmaHQ layout.
+
+A broken rule is reported as a ``RuleProblem`` (file, line, reason) and never
+stops the others; pySigma's validators add warnings of the same shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
+from sigma.rule import SigmaRule
+from sigma.validation import SigmaValidator
+from sigma.validators.core import validators as core_validators
+
+RULE_SUFFIXES = (".yml", ".yaml")
+# Validators whose findings are advice, not breakage, on third-party rule sets.
+QUIET_VALIDATORS = {"identifier_existence", "identifier_uniqueness", "filename_naming",
+                    # these two fetch MITRE data from the internet: never at run time
+                    "attacktag", "d3_fendtag"}
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """Why a rule file (or one rule in it) was refused or flagged."""
+
+    path: str
+    line: int | None
+    reason: str
+    severity: str = "error"  # error: not loaded; warning/low/...: loaded, flagged
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.reason}"
+
+
+@dataclass
+class RuleSet:
+    """Rules ready to convert, keyed by id, plus every problem seen."""
+
+    rules: dict[str, SigmaRule] = field(default_factory=dict)
+    correlations: dict[str, SigmaCorrelationRule] = field(default_factory=dict)
+    filters: list[SigmaFilter] = field(default_factory=list)
+    problems: list[RuleProblem] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)  # rule id -> file
+
+    @property
+    def errors(self) -> list[RuleProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def all_rules(self) -> list[SigmaRule | SigmaCorrelationRule]:
+        return [*self.rules.values(), *self.correlations.values()]
+
+    def find(self, key: str) -> SigmaRule | SigmaCorrelationRule | None:
+        """A rule by id, or by name for correlations' references."""
+        rule = self.rules.get(key) or self.correlations.get(key)
+        if rule is not None:
+            return rule
+        for r in self.all_rules():
+            if r.name == key:
+                return r
+        return None
+
+
+def rule_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every rule file under the given files/folders, sorted, deduplicated."""
+    out: set[Path] = set()
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.update(f for f in path.rglob("*") if f.suffix in RULE_SUFFIXES and f.is_file())
+        elif path.is_file():
+            out.add(path)
+    return sorted(out)
+
+
+def rule_id(rule: SigmaRule | SigmaCorrelationRule) -> str:
+    """The stable id of a rule: its ``id``, else its ``name``, else its title."""
+    if rule.id is not None:
+        return str(rule.id)
+    return rule.name or re.sub(r"\W+", "-", rule.title or "untitled").strip("-").lower()
+
+
+def _line_of(exc: BaseException, text: str, doc_start: int) -> int | None:
+    loc = getattr(exc, "source", None)
+    if loc is not None and getattr(loc, "line", None):
+        return int(loc.line)
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return int(mark.line) + 1
+    # Point at the key the message names, when it names one we can find.
+    for key in re.findall(r"'([A-Za-z_|]+)'", str(exc)):
+        for n, line in enumerate(text.splitlines()[doc_start:], start=doc_start + 1):
+            if line.lstrip().startswith(key.split("|")[0] + ":"):
+                return n
+    return doc_start + 1
+
+
+def _doc_starts(text: str) -> list[int]:
+    """0-based line numbers where each YAML document of a file starts."""
+    starts = [0]
+    for n, line in enumerate(text.splitlines()):
+        if line.startswith("---") and n > 0:
+            starts.append(n + 1)
+    return starts
+
+
+def load_rules(paths: Iterable[str | Path], *, validate: bool = False) -> RuleSet:
+    """Load every rule under ``paths``; one bad file or rule never stops the rest."""
+    rs = RuleSet()
+    validator = SigmaValidator(
+        [v for k, v in core_validators.items() if k not in QUIET_VALIDATORS]) if validate else None
+    for path in rule_files(paths):
+        _load_file(path, rs, validator)
+    _resolve_correlations(rs)
+    if rs.filters:
+        _apply_filters(rs)
+    return rs
+
+
+def _load_file(path: Path, rs: RuleSet, validator: SigmaValidator | None) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        rs.problems.append(RuleProblem(str(path), None, f"unreadable: {exc}"))
+        return
+    starts = _doc_starts(text)
+    try:
+        collection = SigmaCollection.from_yaml(text, collect_errors=True)
+    except (SigmaError, yaml.YAMLError) as exc:
+        rs.problems.append(RuleProblem(str(path), _line_of(exc, text, 0), str(exc)))
+        return
+    except Exception as exc:
+        rs.problems.append(RuleProblem(str(path), None, f"{type(exc).__name__}: {exc}"))
+        return
+    for i, rule in enumerate(collection.rules):
+        start = starts[i] if i < len(starts) else 0
+        errors = list(getattr(rule, "errors", []) or [])
+        if errors:
+            for exc in errors:
+                rs.problems.append(RuleProblem(str(path), _line_of(exc, text, start), str(exc)))
+            continue
+        if isinstance(rule, SigmaFilter):
+            rs.filters.append(rule)
+            continue
+        if isinstance(rule, SigmaRule):
+            try:  # pySigma parses conditions lazily: parse now, so a bad one is reported here
+                for cond in rule.detection.parsed_condition:
+                    _ = cond.parsed
+            except SigmaError as exc:
+                rs.problems.append(RuleProblem(str(path), _line_of(exc, text, start),
+                                               f"condition: {exc}"))
+                continue
+        rid = rule_id(rule)
+        if rid in rs.paths:
+            rs.problems.append(RuleProblem(
+                str(path), start + 1, f"duplicate rule id {rid} (first in {rs.paths[rid]})"))
+            continue
+        if validator is not None and isinstance(rule, SigmaRule):
+            try:
+                issues = validator.validate_rule(rule)
+            except Exception as exc:
+                issues = []
+                rs.problems.append(RuleProblem(str(path), start + 1,
+                                               f"validator failed: {exc}", "warning"))
+            for issue in issues:
+                rs.problems.append(RuleProblem(
+                    str(path), start + 1, f"{type(issue).__name__}: {issue.description}",
+                    issue.severity.name.lower()))
+        rs.paths[rid] = str(path)
+        if isinstance(rule, SigmaCorrelationRule):
+            rs.correlations[rid] = rule
+        elif isinstance(rule, SigmaRule):
+            rs.rules[rid] = rule
+
+
+def _resolve_correlations(rs: RuleSet) -> None:
+    """Check every correlation names base rules we have; drop it otherwise."""
+    for rid, corr in list(rs.correlations.items()):
+        missing = [str(ref.reference) for ref in corr.rules if rs.find(str(ref.reference)) is None]
+        if missing:
+            rs.problems.append(RuleProblem(rs.paths.get(rid, "?"), None,
+                                           f"correlation {rid}: unknown rules {missing}"))
+            del rs.correlations[rid]
+
+
+def _apply_filters(rs: RuleSet) -> None:
+    """Apply Sigma filters (spec v2) to the rules they name."""
+    collection = SigmaCollection(list(rs.rules.values()))
+    try:
+        collection.apply_filters(rs.filters)
+    except SigmaError as exc:
+        rs.problems.append(RuleProblem("filters", None, f"filter not applied: {exc}"))
