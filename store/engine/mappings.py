@@ -130,6 +130,13 @@ def _insert(properties: dict[str, Any], path: str, spec: dict[str, Any]) -> None
 
 def _dynamic_templates(caseless: bool) -> list[dict[str, Any]]:
     return [
+        # Windows event data (CommandLine, ScriptBlockText ...) is often long and
+        # is what Sigma rules search: keep it indexed up to Lucene's term limit.
+        {"winlog_event_data": {
+            "path_match": "winlog.event_data.*",
+            "match_mapping_type": "string",
+            "mapping": _keyword(ignore_above=KEYWORD_IGNORE_ABOVE, caseless=caseless),
+        }},
         {"strings_as_keyword": {
             "match_mapping_type": "string",
             "mapping": _keyword(ignore_above=DYNAMIC_IGNORE_ABOVE, caseless=caseless),

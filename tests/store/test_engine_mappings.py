@@ -47,16 +47,31 @@ def test_events_keywords_have_a_caseless_subfield() -> None:
             spec = _prop(mapping, path)
             assert spec["fields"]["caseless"] == {
                 "type": "keyword", "normalizer": "canhgac_caseless", "ignore_above": 8191}, path
-    dynamic = mapping["dynamic_templates"][0]["strings_as_keyword"]
+    dynamic = _template(mapping, "strings_as_keyword")
     assert dynamic["match_mapping_type"] == "string"
     assert dynamic["mapping"]["ignore_above"] == 1024
     assert dynamic["mapping"]["fields"]["caseless"]["normalizer"] == "canhgac_caseless"
+    # Windows event data is what Sigma searches: indexed up to Lucene's term limit,
+    # and matched before the general string rule.
+    names = [next(iter(t)) for t in mapping["dynamic_templates"]]
+    assert names.index("winlog_event_data") < names.index("strings_as_keyword")
+    winlog = _template(mapping, "winlog_event_data")
+    assert winlog["path_match"] == "winlog.event_data.*"
+    assert winlog["mapping"]["ignore_above"] == 8191
+    assert winlog["mapping"]["fields"]["caseless"]["normalizer"] == "canhgac_caseless"
+
+
+def _template(mapping: dict, name: str) -> dict:
+    for entry in mapping["dynamic_templates"]:
+        if name in entry:
+            return entry[name]
+    raise AssertionError(f"no dynamic template {name}")
 
 
 def test_other_collections_have_no_caseless_subfield() -> None:
     alerts = m.mapping(collection("alerts"))
     assert _prop(alerts, "status") == {"type": "keyword", "ignore_above": 8191}
-    dynamic = alerts["dynamic_templates"][0]["strings_as_keyword"]["mapping"]
+    dynamic = _template(alerts, "strings_as_keyword")["mapping"]
     assert dynamic == {"type": "keyword", "ignore_above": 1024}
 
 
