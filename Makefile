@@ -14,9 +14,10 @@ export DEBIAN_FRONTEND := noninteractive
 .PHONY: help venv install install-dev system-deps demo test test-sqlite lint format bench engine-start engine-stop clean
 
 # Debian packages the tests need: tshark (packet captures; the setuid
-# question preseeded to "no") and docker-compose (validates
-# docker-compose.yml; no engine needed). Installed only when missing.
-DEB_TOOLS := tshark:tshark docker-compose:docker-compose
+# question preseeded to "no"), docker-compose (validates docker-compose.yml;
+# no engine needed) and chromium (the dashboard's end-to-end tests drive it
+# with Playwright). Installed only when missing.
+DEB_TOOLS := tshark:tshark docker-compose:docker-compose chromium:chromium
 
 help:
 	@echo "make demo    install and run the demo on the embedded store"

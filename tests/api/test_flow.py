@@ -114,7 +114,7 @@ def test_end_to_end(client_all: TestClient, creds_all, store) -> None:
     assert lab.status_code == 200
     assert store.get("articles", "a2").source["corrected"] == {"sentiment": "negative"}
     # sources and collector health
-    assert c.post("/api/v1/sources", json={"id": "baocantho-rss", "name": "Báo Cần Thơ",
+    assert c.post("/api/v1/sources", json={"id": "baocantho-rss", "name": "Báo Phù Sa",
                                            "url": "https://baocantho.example/rss"},
                   headers=h["admin"]).status_code == 201
     store.put("checkpoints", {"id": "health:baocantho-rss", "status": "ok", "@timestamp": ts(1)},

@@ -1,0 +1,183 @@
+"""Page logic without Streamlit: translations, formatting, data shaping, the report."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ui import i18n, shaping
+from ui.i18n import duration, number, t, when
+from ui.report import daily_report
+from ui.translations import TABLES
+
+UI = Path(__file__).resolve().parents[2] / "ui"
+LITERAL = re.compile(r"""\bt\(\s*(?:f?)["']([A-Za-z0-9_]+)["']""")
+FAMILY = re.compile(r"""\bt\(\s*(?:f["']|["'])([a-z]+_)(?:\{|["']\s*\+)""")
+FAMILIES = {
+    "sev_": [*shaping.SEVERITIES, "None"], "st_": ["new", "acknowledged", "in_progress",
+                                                   "reopened", "resolved", "false_positive",
+                                                   "merged", "None"],
+    "domain_": ["security", "reputation"], "senti_": ["negative", "neutral", "positive"],
+    "wow_": ["alerts", "incidents", "articles", "negative_articles"],
+    "range_": ["1h", "24h", "7d", "30d"], "role_": ["admin", "soc_analyst", "comms", "leader"],
+    "nav_": ["overview", "alerts", "search", "monitoring", "rules", "sources"],
+    "act_": ["acknowledge", "in_progress", "resolve", "false_positive", "reopen", "enable",
+             "disable"],
+    "tl_": ["status", "assign", "comment", "link_alerts", "merge", "None"],
+}
+
+
+def used_keys() -> tuple[set[str], set[str]]:
+    code = "\n".join(p.read_text(encoding="utf-8") for p in UI.rglob("*.py"))
+    literal = {k for k in LITERAL.findall(code) if not k.endswith("_")}
+    return literal, set(FAMILY.findall(code))
+
+
+def test_the_scan_finds_the_pages_keys() -> None:
+    literal, families = used_keys()
+    assert {"login", "open_incidents", "act_comment", "nav_overview"} <= literal
+    assert {"sev_", "st_", "tl_", "wow_", "senti_"} <= families
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_used_key_is_translated(lang: str) -> None:
+    literal, families = used_keys()
+    assert families <= set(FAMILIES), families - set(FAMILIES)
+    needed = literal | {f + v for f in families for v in FAMILIES[f]}
+    missing = sorted(needed - set(TABLES[lang]))
+    assert not missing, missing
+
+
+def test_both_tables_hold_the_same_keys_and_placeholders() -> None:
+    assert set(TABLES["vi"]) == set(TABLES["en"])
+    holes = re.compile(r"\{(\w+)\}")
+    for key, text in TABLES["vi"].items():
+        assert set(holes.findall(text)) == set(holes.findall(TABLES["en"][key])), key
+
+
+def test_numbers_follow_the_language() -> None:
+    assert number(1234.5, "vi") == "1.234,5"
+    assert number(1234.5, "en") == "1,234.5"
+    assert number(7, "vi") == "7"
+    assert number(None) == "–"
+
+
+def test_dates_are_shown_in_can_tho_time() -> None:
+    assert when("2026-11-26T17:30:00.000Z", "vi") == "27/11/2026 00:30"
+    assert when("2026-11-26T17:30:00.000Z", "en") == "2026-11-27 00:30"
+    assert when(None) == "–"
+
+
+def test_durations() -> None:
+    assert duration(90, "vi") == "1,5 phút"
+    assert duration(5400, "en") == "1.5 h"
+    assert duration(3 * 86400, "en") == "3 days"
+
+
+def test_language_switch_changes_labels() -> None:
+    try:
+        i18n.set_language("en")
+        assert t("login") == "Log in"
+        i18n.set_language("xx")
+        assert t("login") == "Đăng nhập"
+    finally:
+        i18n.set_language("vi")
+
+
+def test_queue_is_by_severity_then_age() -> None:
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    items = [{"id": "low-old", "severity": "low", "created_at": "2026-11-20T00:00:00.000Z"},
+             {"id": "high-new", "severity": "high", "created_at": "2026-11-26T11:00:00.000Z"},
+             {"id": "high-old", "severity": "high", "created_at": "2026-11-25T11:00:00.000Z"},
+             {"id": "crit", "severity": "critical", "created_at": "2026-11-26T11:59:00.000Z"}]
+    assert [i["id"] for i in shaping.queue_order(items, now)] == [
+        "crit", "high-old", "high-new", "low-old"]
+
+
+def test_per_day_uses_local_days() -> None:
+    rows = shaping.per_day_rows({"security": [{"key": "2026-11-26T17:00:00.000Z", "count": 3}],
+                                 "reputation": [{"key": "2026-11-26T17:00:00.000Z", "count": 1}]})
+    assert rows == [{"day": "2026-11-27", "domain": "security", "count": 3},
+                    {"day": "2026-11-27", "domain": "reputation", "count": 1}]
+
+
+def test_trend_arrows() -> None:
+    assert shaping.trend({"change_pct": 12.5})[0] == "▲"
+    assert shaping.trend({"change_pct": -3})[0] == "▼"
+    assert shaping.trend({"change_pct": None})[0] == "→"
+    assert shaping.trend(None)[0] == "→"
+
+
+def test_attack_and_entities_from_alerts() -> None:
+    alerts = [{"threat": {"tactic": {"name": ["Credential Access"]},
+                          "technique": {"id": ["T1110"]}},
+               "host": {"name": "ws-1"}, "source": {"ip": "10.0.0.9"}}]
+    inc = {"entity": {"field": "host.name", "value": "ws-1"}, "entities": ["user.name=an"]}
+    assert shaping.attack_of(alerts, inc) == {"tactics": ["Credential Access"],
+                                              "techniques": ["T1110"]}
+    assert shaping.entities_of(inc, alerts) == [("host.name", "ws-1"), ("user.name", "an"),
+                                                ("source.ip", "10.0.0.9")]
+
+
+def test_exports_keep_vietnamese_and_nesting() -> None:
+    docs = [{"@timestamp": "2026-11-26T00:00:00.000Z", "host": {"name": "máy-chủ"},
+             "tags": ["a", "b"]}, {"message": "Đăng nhập thất bại"}]
+    csv_text = shaping.to_csv(docs)
+    assert csv_text.splitlines()[0] == "@timestamp,host.name,tags,message"
+    assert "máy-chủ" in csv_text and "Đăng nhập thất bại" in csv_text
+    lines = shaping.to_ndjson(docs).splitlines()
+    assert [json.loads(x) for x in lines] == docs
+
+
+def test_event_query_and_interval() -> None:
+    assert shaping.event_query({"host.name": " ws-1 ", "user.name": ""}) == {
+        "bool": {"filter": [{"term": {"host.name": "ws-1"}}]}}
+    assert shaping.event_query({"host.name": ""}) is None
+    assert shaping.interval_for(3600) == "1m"
+    assert shaping.interval_for(7 * 86400) == "1h"
+    assert shaping.interval_for(30 * 86400) == "6h"
+
+
+def test_sentiment_share_and_mentions() -> None:
+    assert shaping.sentiment_rows([{"key": "positive", "count": 2}]) == [
+        ("negative", 0), ("neutral", 0), ("positive", 2)]
+    sov = shaping.share_of_voice([{"key": "A", "count": 3}, {"key": "B", "count": 1}])
+    assert [r["share"] for r in sov] == [0.75, 0.25]
+    series = shaping.mentions_over_time([
+        {"@timestamp": "2026-11-26T18:00:00.000Z", "sentiment": {"score": -0.5}},
+        {"@timestamp": "2026-11-26T16:00:00.000Z", "sentiment": {"score": 0.5}},
+        {"@timestamp": "2026-11-26T19:00:00.000Z", "sentiment": {"score": 0.0}}])
+    assert series == [{"day": "2026-11-26", "count": 1, "sentiment": 0.5},
+                      {"day": "2026-11-27", "count": 2, "sentiment": -0.25}]
+
+
+def test_daily_report_is_printable_html() -> None:
+    summary = {"open_incidents": {"total": 3, "by_severity": {"high": 2, "low": 1}},
+               "mtta": {"mean_seconds": 600}, "mttr": {"mean_seconds": 7200},
+               "sentiment_index": {"current": -12.5},
+               "week_over_week": {"alerts": {"current": 10, "previous": 8, "change_pct": 25.0}},
+               "top_stories": [{"title": "Ngập <đường>", "articles": 4, "outlets": ["Báo A"]}]}
+    html = daily_report(summary, datetime(2026, 11, 26, 1, 0, tzinfo=UTC))
+    assert "<h2>Sự cố đang mở: 3</h2>" in html
+    assert "<tr><th>Cao</th><td>2</td></tr>" in html
+    assert "10 ▲ (25 %)" in html
+    assert "Ngập &lt;đường&gt;" in html and "<script" not in html
+    assert "26/11/2026 08:00" in html
+
+
+def test_large_font_mode_and_consistent_colours() -> None:
+    from ui import charts
+
+    try:
+        charts.set_large(True)
+        fig = charts.bars(["Cao"], [1], [charts.SEVERITY_COLOURS["high"]])
+        assert fig.layout.font.size == 22
+    finally:
+        charts.set_large(False)
+    assert charts.bars(["x"], [1], ["#000"]).layout.font.size == 13
+    assert set(charts.SEVERITY_COLOURS) == set(shaping.SEVERITIES)
+    assert set(charts.SENTIMENT_COLOURS) == {"negative", "neutral", "positive"}
