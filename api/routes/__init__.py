@@ -33,6 +33,7 @@ from api.routes import (
     rules,
     sources,
     summary,
+    suppressions,
     users,
 )
 
@@ -99,6 +100,13 @@ ROUTES: list[RouteSpec] = [
               "incidents"),
     RouteSpec("POST", f"{V1}/incidents/{{incident_id}}/alerts", incidents.link_alerts, TRIAGE,
               "incidents"),
+    # suppression rules (silence known-benign alerts, with an expiry)
+    RouteSpec("GET", f"{V1}/suppressions", suppressions.list_suppressions, TRIAGE,
+              "incidents"),
+    RouteSpec("POST", f"{V1}/suppressions", suppressions.create_suppression, TRIAGE,
+              "incidents", 201),
+    RouteSpec("DELETE", f"{V1}/suppressions/{{suppression_id}}",
+              suppressions.delete_suppression, TRIAGE, "incidents"),
     # rules
     RouteSpec("GET", f"{V1}/rules", rules.list_rules, SECURITY_READ, "rules"),
     RouteSpec("GET", f"{V1}/rules/coverage", rules.coverage, SECURITY_READ, "rules"),

@@ -70,3 +70,29 @@ def test_domains_and_errors(client: TestClient, creds, db) -> None:
     assert r.status_code == 400
     assert client.post(f"/api/v1/incidents/{sec}/status", json={"status": "acknowledged"},
                        headers=creds["leader"]).status_code == 403  # leaders read only
+
+
+def test_suppressions_through_the_api(client, creds) -> None:
+    """Create, list and remove a suppression; domains are enforced; audited."""
+    body = {"domain": "security", "rule_id": "ssh-bruteforce", "entity": "source.ip=10.20.3.4",
+            "reason": "máy quét định kỳ", "expires_at": "2099-01-01T00:00:00Z"}
+    r = client.post("/api/v1/suppressions", json=body, headers=creds["soc_analyst"])
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    assert r.json()["created_by"] == "u-soc-analyst"
+    # comms cannot silence security alerts
+    denied = client.post("/api/v1/suppressions", json=body, headers=creds["comms"])
+    assert denied.status_code == 403
+    listed = client.get("/api/v1/suppressions", headers=creds["soc_analyst"]).json()
+    assert [s["id"] for s in listed["items"]] == [sid]
+    assert client.get("/api/v1/suppressions", headers=creds["comms"]).json()["items"] == []
+    everything = dict(body, rule_id="*", entity="*")
+    refused = client.post("/api/v1/suppressions", json=everything, headers=creds["soc_analyst"])
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "suppression_refused"
+    gone = client.delete(f"/api/v1/suppressions/{sid}", headers=creds["soc_analyst"])
+    assert gone.status_code == 200
+    assert client.delete(f"/api/v1/suppressions/{sid}",
+                         headers=creds["soc_analyst"]).status_code == 404
+    audit = client.get("/api/v1/audit", headers=creds["admin"]).json()["items"]
+    actions = {a["action"] for a in audit}
+    assert {"suppression.create", "suppression.delete"} <= actions
