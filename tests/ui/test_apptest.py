@@ -94,6 +94,22 @@ def test_soc_acknowledges_through_the_api(app: AppTest, live_api: dict[str, Any]
     assert got["incident"]["timeline"][-1]["actor"] == PEOPLE["soc_analyst"]
 
 
+def test_soc_suppresses_an_entity_through_the_api(app: AppTest,
+                                                  live_api: dict[str, Any]) -> None:
+    login(app, "soc_analyst")
+    entity = app.selectbox(key="sup_entity")
+    assert len(entity.options) > 1  # "(mọi giá trị)" and the incident's entities
+    entity.set_value(entity.options[1])
+    app.text_input(key="sup_reason").input("máy quét định kỳ")
+    app.button(key="sup_submit").click().run()
+    assert not app.exception
+    assert "Đã tạm ẩn trong 7 ngày" in texts(app)
+    got = httpx.get(f"{live_api['url']}/api/v1/suppressions",
+                    headers=token(live_api["url"], "soc_analyst"), timeout=10).json()
+    assert [s["reason"] for s in got["items"]] == ["máy quét định kỳ"]
+    assert got["items"][0]["created_by"] == PEOPLE["soc_analyst"]
+
+
 def test_language_switch_to_english(app: AppTest) -> None:
     login(app, "leader")
     app.selectbox(key="lang").set_value("en").run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import streamlit as st
@@ -68,7 +69,28 @@ def _actions(client: ApiClient, inc: dict[str, Any]) -> None:
         text = st.text_area(t("comment"), height=80)
         if st.form_submit_button(t("act_comment")) and text.strip():
             act(lambda: client.post(f"{base}/comments", {"text": text}), t("done_comment"))
-    st.caption(t("suppress_unavailable", endpoint="POST /api/v1/suppressions"))
+    _suppress(client, inc)
+
+
+def _suppress(client: ApiClient, inc: dict[str, Any]) -> None:
+    """Silence this incident's rule for one entity (or any) for some days."""
+    rules = sorted({str(r) for r in inc.get("rule_ids") or []} |
+                   ({str(inc["rule"]["id"])} if (inc.get("rule") or {}).get("id") else set()))
+    entities = [f"{f}={v}" for f, v in entities_of(inc, [])]
+    with st.expander(t("suppress_title")), st.form("suppress_form", clear_on_submit=True):
+        c = st.columns(3)
+        rule = c[0].selectbox(t("suppress_rule"), ["*", *rules], key="sup_rule",
+                              format_func=lambda r: t("suppress_any") if r == "*" else r)
+        entity = c[1].selectbox(t("suppress_entity"), ["*", *entities], key="sup_entity",
+                                format_func=lambda e: t("suppress_any") if e == "*" else e)
+        days = c[2].number_input(t("suppress_days"), min_value=1, max_value=365, value=7,
+                                 key="sup_days")
+        reason = st.text_input(t("suppress_reason"), key="sup_reason")
+        if st.form_submit_button(t("act_suppress"), key="sup_submit") and reason.strip():
+            until = (datetime.now(UTC) + timedelta(days=int(days))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            act(lambda: client.post("/suppressions", {
+                "domain": inc.get("domain") or "security", "rule_id": rule, "entity": entity,
+                "reason": reason, "expires_at": until}), t("done_suppress", days=int(days)))
 
 
 def _pivots(pairs: list[tuple[str, str]]) -> None:
