@@ -43,7 +43,18 @@ def test_a_bad_setting_is_one_clear_message(tmp_path: Path, monkeypatch):
     assert "store.backend" in result.output and "CANHGAC_STORE" in result.output
 
 
-def test_commands_of_later_rooms_say_so(tmp_path: Path, monkeypatch):
+def test_a_room_not_built_yet_says_so(tmp_path: Path, monkeypatch):
+    from canhgac.cli import _room_command
+
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["up"])
-    assert result.exit_code == 3 and "issue #9" in result.output
+    _room_command("later", "canhgac.room_not_built", "app", 99, "a room for later")
+    result = runner.invoke(app, ["later"])
+    assert result.exit_code == 3 and "issue #99" in result.output
+
+
+def test_room_commands_dispatch_to_their_typer_apps(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["up", "--only", "nothing-like-this"],
+                           env={"CANHGAC_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "unknown component" in result.output
