@@ -40,6 +40,7 @@ from canhgac.settings.crawlers import CrawlersSettings
 from canhgac.settings.detection import DetectionSettings
 from canhgac.settings.nlp import NlpSettings
 from canhgac.settings.ui import UiSettings
+from store.schema import set_path
 
 ENV_PREFIX = "CANHGAC_"
 DEFAULT_FILE = "canhgac.yaml"
@@ -137,17 +138,6 @@ class Settings(_Section):
         return data
 
 
-def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    cur = tree
-    for part in parts[:-1]:
-        nxt = cur.get(part)
-        if not isinstance(nxt, dict):
-            nxt = cur[part] = {}
-        cur = nxt
-    cur[parts[-1]] = value
-
-
 def _env_overrides(environ: dict[str, str]) -> dict[str, str]:
     """``{dotted key: env var name}`` for every CANHGAC_ variable set."""
     found: dict[str, str] = {}
@@ -184,7 +174,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         for key in _flatten_keys(data):
             origin[key] = f"in {file}"
     for key, var in _env_overrides(env).items():
-        _set(data, key, env[var])
+        set_path(data, key, env[var])
         origin[key] = f"from {var}"
     try:
         return Settings.model_validate(data)

@@ -22,6 +22,7 @@ from store.schema import (
     format_timestamp,
     get_path,
     normalise_timestamp,
+    set_path,
 )
 
 ECS_VERSION = "8.11.0"
@@ -79,15 +80,7 @@ def put(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     and writes nothing (parsers can pass optional values straight through)."""
     if value is None:
         return doc
-    parts = path.split(".")
-    cur = doc
-    for part in parts[:-1]:
-        nxt = cur.get(part)
-        if not isinstance(nxt, dict):
-            nxt = cur[part] = {}
-        cur = nxt
-    cur[parts[-1]] = value
-    return doc
+    return set_path(doc, path, value)
 
 
 def event_id(source: str, offset: int | str | None = None, content: str | bytes | None = None) -> str:

@@ -280,6 +280,31 @@ def get_path(doc: dict[str, Any], path: str, default: Any = None) -> Any:
     return cur
 
 
+def set_path(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``set_path(d, "a.b", 1)`` makes ``d["a"]["b"] == 1``, creating objects on
+    the way (and replacing a non-object in the way); returns ``doc``."""
+    parts = _split(path)
+    cur = doc
+    for part in parts[:-1]:
+        nxt = cur.get(part)
+        if not isinstance(nxt, dict):
+            nxt = cur[part] = {}
+        cur = nxt
+    cur[parts[-1]] = value
+    return doc
+
+
+def typed_value(kind: str | None, value: Any) -> Any:
+    """An aggregation key as the stored value of its field kind."""
+    if kind == BOOLEAN:
+        return bool(value)
+    if kind == LONG:
+        return int(value)
+    if kind == FLOAT:
+        return float(value)
+    return value
+
+
 @functools.lru_cache(maxsize=4096)
 def _split(path: str) -> tuple[str, ...]:
     return tuple(path.split("."))
@@ -395,16 +420,11 @@ def _type_tree(name: str) -> dict[str, Any]:
     """The collection's typed fields as a nested dict of kinds, so a document is
     walked alongside it without building path strings."""
     tree: dict[str, Any] = {}
-    for path, kind in COLLECTIONS[name].fields.items():
-        parts = path.split(".")
-        cur = tree
-        for part in parts[:-1]:
-            nxt = cur.get(part)
-            if not isinstance(nxt, dict):
-                nxt = cur[part] = {}
-            cur = nxt
-        if parts[-1] not in cur:  # an object that also has typed children wins
-            cur[parts[-1]] = kind
+    # Longest paths first, so an object with typed children is never
+    # overwritten by a kind of the same name.
+    for path, kind in sorted(COLLECTIONS[name].fields.items(), key=lambda kv: -kv[0].count(".")):
+        if not isinstance(get_path(tree, path), dict):
+            set_path(tree, path, kind)
     return tree
 
 

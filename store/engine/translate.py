@@ -50,15 +50,13 @@ from store.query import (
     validate,
 )
 from store.schema import (
-    BOOLEAN,
     DATE,
-    FLOAT,
     KEYWORD,
-    LONG,
     TEXT,
     Collection,
     coerce,
     format_timestamp,
+    typed_value,
 )
 from store.text import words
 
@@ -343,15 +341,9 @@ def epoch_ms_to_text(value: float) -> str:
 
 def typed_key(kind: str | None, key: Any) -> Any:
     """A terms bucket key as the stored value (as SQLite would return it)."""
-    if kind == BOOLEAN:
-        return bool(key)
-    if kind == LONG:
-        return int(key)
-    if kind == FLOAT:
-        return float(key)
     if kind == DATE:
         return epoch_ms_to_text(key)
-    return key
+    return typed_value(kind, key)
 
 
 def read_aggs(coll: Collection, aggs: dict[str, Agg],

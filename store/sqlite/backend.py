@@ -51,11 +51,8 @@ from store.query import (
     offset_seconds,
 )
 from store.schema import (
-    BOOLEAN,
     COLLECTIONS,
     DATE,
-    FLOAT,
-    LONG,
     TEXT,
     Collection,
     collection,
@@ -63,6 +60,7 @@ from store.schema import (
     get_path,
     ip_key,
     prepare_document,
+    typed_value,
 )
 from store.sqlite.translate import (
     Compiler,
@@ -521,7 +519,7 @@ class SQLiteStore(Store):
                     f"SELECT {value}, {distinct_row} AS n {base} "
                     f"GROUP BY {value} ORDER BY n DESC, {value} ASC LIMIT ?",
                     [*args, size]).fetchall()
-                return [{"key": _typed(kind, k), "count": n} for k, n in rows]
+                return [{"key": typed_value(kind, k), "count": n} for k, n in rows]
             case Cardinality():
                 return conn.execute(f"SELECT COUNT(DISTINCT {value}) {base}", args).fetchone()[0]
             case Min() | Max() | Avg():
@@ -548,16 +546,6 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
-
-
-def _typed(kind: str | None, key: Any) -> Any:
-    if kind == BOOLEAN:
-        return bool(key)
-    if kind == LONG:
-        return int(key)
-    if kind == FLOAT:
-        return float(key)
-    return key
 
 
 def _fill_buckets(rows: list[tuple[int, int]], step: int) -> list[dict[str, Any]]:
