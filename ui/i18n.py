@@ -37,6 +37,12 @@ def t(key: str, lang: str | None = None, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def topic(key: str, lang: str | None = None) -> str:
+    """A topic's label; a topic the tables do not know shows its own name."""
+    label = t(f"topic_{key}", lang)
+    return key if label == f"topic_{key}" else label
+
+
 def number(value: float | int | None, lang: str | None = None, digits: int = 1) -> str:
     """``1234.5`` → ``1.234,5`` (vi) or ``1,234.5`` (en); None → an en dash."""
     if value is None:

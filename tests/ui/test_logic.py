@@ -28,6 +28,9 @@ FAMILIES = {
     "act_": ["acknowledge", "in_progress", "resolve", "false_positive", "reopen", "enable",
              "disable"],
     "tl_": ["status", "assign", "comment", "link_alerts", "merge", "None"],
+    # ui.i18n.topic(): every topic the NLP models emit has a label
+    "topic_": ["traffic", "environment", "public_order", "public_services", "tourism",
+               "health", "education", "economy", "cyber"],
 }
 
 
@@ -181,3 +184,13 @@ def test_large_font_mode_and_consistent_colours() -> None:
     assert charts.bars(["x"], [1], ["#000"]).layout.font.size == 13
     assert set(charts.SEVERITY_COLOURS) == set(shaping.SEVERITIES)
     assert set(charts.SENTIMENT_COLOURS) == {"negative", "neutral", "positive"}
+
+
+def test_topics_are_labelled_and_unknown_ones_show_their_name() -> None:
+    from detection.nlp.resources import TOPICS
+    from ui.i18n import topic
+
+    assert set(TOPICS) == set(FAMILIES["topic_"])
+    assert topic("environment", "vi") == "Môi trường, ngập lụt"
+    assert topic("cyber", "en") == "Cybersecurity and scams"
+    assert topic("flooding", "en") == "flooding"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import charts
 from ui.api_client import ApiClient
-from ui.i18n import language, number, t, when
+from ui.i18n import language, number, t, topic, when
 from ui.screens.common import act, can, fetch, flash
 from ui.shaping import get_path, mentions_over_time, sentiment_rows, share_of_voice
 
@@ -65,7 +65,7 @@ def render(client: ApiClient) -> None:
             st.write(f"• {row['key']}: {number(row['count'])} ({number(row['share'] * 100)} %)")
         st.markdown(f"**{t('topics')}**")
         for b in (stats or {}).get("topics") or []:
-            st.write(f"• {b['key']}: {number(b['count'])}")
+            st.write(f"• {topic(str(b['key']))}: {number(b['count'])}")
     st.subheader(t("top_stories"))
     stories = fetch(lambda: client.get("/articles/stories", {"days": days, "size": 10}),
                     "GET /api/v1/articles/stories")
@@ -78,6 +78,7 @@ def render(client: ApiClient) -> None:
         with st.expander(f"{when(art.get('@timestamp'))} · {get_path(art, 'source.name') or ''} · "
                          f"{art.get('title') or ''} · {t('senti_' + str(label))}"):
             st.write(str(art.get("body") or "")[:600])
-            st.caption(f"{t('topics')}: {', '.join(art.get('topics') or []) or '–'}")
+            topics = ", ".join(topic(str(x)) for x in art.get("topics") or [])
+            st.caption(f"{t('topics')}: {topics or '–'}")
             if can(client.roles, "comms"):
                 _correct(client, art)
