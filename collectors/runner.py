@@ -9,10 +9,14 @@ Pipeline (Vector's vocabulary, STYLE.md section 5)::
                       dead letters)      batches, acks → FileRegistry.commit)
 
 ``RecordProcessor`` calls the input's parser (``collectors.parsers.get_parser``
-by name, or a ``package.module:callable`` path), gives every event a
-deterministic ``event.id`` when the parser did not (``event_id`` of the file's
-identity and the byte offset, so a re-read is a harmless duplicate the store
-drops), and turns a ``ParseError`` (or a parser bug) into a dead letter.
+by name, or a ``package.module:callable`` path), gives every event its
+``event.id`` (``event_id`` of the file's identity and the byte offset, so a
+re-read — even under a rotated name — is a harmless duplicate the store drops;
+for network records the arrival instant and a sequence number, so two identical
+syslog messages stay two events), and turns a ``ParseError`` (or a parser bug)
+into a dead letter.  The runner's id wins over a parser's: parsers only know
+the path (not stable across rotation) or the content (identical lines would
+merge).
 
 ``CollectorRuntime`` owns the lifecycle: start sink, sources and the health
 reporter; on ``stop`` stop the sources, drain the sink (store or spool), commit
@@ -152,8 +156,8 @@ class RecordProcessor:
                 if meta is None:  # a parser put something odd there: leave it to the store
                     continue
                 ev["event"] = meta
-            if meta.get("id") is None and "event.id" not in ev:
-                meta["id"] = event_id(key, base if i == 0 else f"{base}:{i}")
+            ev.pop("event.id", None)
+            meta["id"] = event_id(key, base if i == 0 else f"{base}:{i}")
             if identity and "log" not in ev:
                 ev["log"] = {"file": {"path": extra.get("file_path")}, "offset": ctx.offset}
             elif identity:

@@ -302,3 +302,21 @@ def test_one_runtime_per_data_dir(tmp_path: Path):
     assert first.stop()
     CollectorRuntime(cfg, st, tmp_path / "data").stop()  # free again after stop
     st.close()
+
+
+def test_identical_syslog_messages_stay_two_events_with_the_real_parser(store):
+    """The real syslog parser gives content-hash ids to records without an
+    offset; the runner's arrival-based ids keep repeated messages apart."""
+    from datetime import UTC, datetime
+
+    from collectors.parsers import get_parser
+
+    sink = StoreSink(store, None, batch_size=10, batch_timeout=0.02).start()
+    proc = RecordProcessor("udp-in", get_parser("syslog"), sink)
+    line = b"<38>Nov 26 10:00:00 fw-trung-tam sshd[42]: Failed password for root from 10.0.0.9"
+    for _ in range(2):
+        proc(line, RecordContext("syslog:udp:5514", received=datetime.now(UTC)), None)
+    assert sink.flush(30)
+    sink.stop()
+    store.refresh("events")
+    assert store.count("events") == 2
