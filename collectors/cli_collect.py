@@ -1,7 +1,8 @@
 """``canhgac collect``: the long-running collectors.
 
-- ``canhgac collect run``: every input of the ``collectors:`` section (files,
-  syslog listeners) until SIGTERM/SIGINT, which stop the inputs, write or
+- ``canhgac collect run``: every input of the ``collectors:`` section (tailed
+  files, syslog listeners, folders of whole files, live captures) until
+  SIGTERM/SIGINT, which stop the inputs, write or
   spool everything they read, commit the offsets and exit 0;
 - ``canhgac collect status [--json]``: the health of each configured input
   (from the store's ``checkpoints``, or the local health file when newer or
@@ -35,9 +36,10 @@ def run() -> None:
     from store import StoreError
 
     cfg = settings()
-    if not cfg.collectors.files and not cfg.collectors.syslog:
-        err.print("[red]error:[/red] no inputs configured: add collectors.files or "
-                  "collectors.syslog to the configuration")
+    if not cfg.collectors.inputs():
+        err.print("[red]error:[/red] no inputs configured: add collectors.files, "
+                  "collectors.syslog, collectors.folders or collectors.captures to the "
+                  "configuration")
         raise typer.Exit(2)
     st = open_store(cfg)
     try:
@@ -99,7 +101,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="one JSON object")
         sys.stdout.write(json.dumps({"inputs": rows}, ensure_ascii=False, default=str) + "\n")
         return
     if not rows:
-        console.print("no inputs configured (collectors.files, collectors.syslog) "
+        console.print("no inputs configured (collectors.files, .syslog, .folders, .captures) "
                       "and no health reported yet")
         return
     table = Table(title="collectors")

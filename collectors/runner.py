@@ -7,6 +7,8 @@ Pipeline (Vector's vocabulary, STYLE.md section 5)::
                  ├─► RecordProcessor ─► StoreSink ─┤
     SyslogServer ┘   (parse, ids,       (bounded,  └─► DiskSpool (store down) ─► replay
                       dead letters)      batches, acks → FileRegistry.commit)
+    FolderInput ─────(collectors.readers)──►┤  whole files once: pcap, EVTX, JSON arrays
+    CaptureInput ────(collectors.pcap.live)─┘  live capture: flows, DNS, HTTP, TLS
 
 ``RecordProcessor`` calls the input's parser (``collectors.parsers.get_parser``
 by name, or a ``package.module:callable`` path), gives every event its
@@ -36,16 +38,20 @@ from typing import Any
 
 from canhgac.ecs import event_id, put
 from canhgac.settings.collectors import (
+    CaptureInputSettings,
     CollectorPaths,
     CollectorsSettings,
     FileInputSettings,
+    FolderInputSettings,
     SyslogInputSettings,
 )
+from collectors.folders import FolderInput
 from collectors.health import HealthBoard, HealthReporter
 from collectors.record import ParseError, Parser, RecordContext
 from collectors.registry import FileRegistry
 from collectors.sink import Ack, DeadLetter, StoreSink
 from collectors.spool import DiskSpool
+from collectors.stateful import ZeekFileParser
 from collectors.syslog_server import SyslogServer, SyslogService, server_ssl_context
 from collectors.tail import FileTailer
 from store.base import Store
@@ -167,6 +173,14 @@ class RecordProcessor:
                     put(ev, "log.offset", ctx.offset)
 
 
+def _zeek_parse() -> Any:
+    try:
+        from collectors.parsers import zeek
+    except ImportError:
+        return None
+    return zeek.parse
+
+
 def _lock_state_dir(directory: Path) -> Any:
     """Hold ``<dir>/run.lock`` exclusively: two runtimes on one registry and
     spool would each commit offsets and replay batches the other owns."""
@@ -204,6 +218,8 @@ class CollectorRuntime:
                               retry_interval=sink_cfg.retry_interval, health=self.health)
         self.registries: dict[str, FileRegistry] = {}
         self.tailers: list[FileTailer] = []
+        self.folders: list[FolderInput] = []
+        self.captures: list[Any] = []  # CaptureInput, imported only when configured
         self.syslog: SyslogService | None = None
         self.reporter = HealthReporter(self.health, store, self.paths.health,
                                        interval=settings.health_interval)
@@ -216,14 +232,22 @@ class CollectorRuntime:
     def _build(self) -> None:
         for f in self.settings.files:
             self.tailers.append(self._tailer(f))
+        for d in self.settings.folders:
+            self.folders.append(self._folder(d))
+        for c in self.settings.captures:
+            self.captures.append(self._capture(c))
         servers = [self._server(s) for s in self.settings.syslog]
         if servers:
             self.syslog = SyslogService(servers)
 
     def _tailer(self, f: FileInputSettings) -> FileTailer:
         self.health.register(f.id, "file", ", ".join(f.paths))
-        processor = RecordProcessor(f.id, resolve_parser(f.format), self.sink,
-                                    health=self.health)
+        parser = resolve_parser(f.format)
+        resume = None
+        if parser is _zeek_parse():  # TSV headers: state per file, re-read on resume
+            zeek_files = ZeekFileParser()
+            parser, resume = zeek_files, zeek_files.resume
+        processor = RecordProcessor(f.id, parser, self.sink, health=self.health)
         registry = FileRegistry(self.paths.registry / f"{f.id}.json",
                                 flush_interval=self.settings.registry_flush)
         self.registries[f.id] = registry
@@ -232,7 +256,24 @@ class CollectorRuntime:
                           max_line_bytes=f.max_line_bytes, read_chunk_bytes=f.read_chunk_bytes,
                           scan_interval=f.scan_interval, poll_interval=f.poll_interval,
                           close_inactive=f.close_inactive, options=f.options,
-                          health=self.health)
+                          health=self.health, on_resume=resume)
+
+    def _folder(self, d: FolderInputSettings) -> FolderInput:
+        self.health.register(d.id, "folder", ", ".join(d.paths))
+        if d.format not in ("auto", "evtx", "pcap"):
+            resolve_parser(d.format)  # an unknown name fails here, not per file
+        registry = FileRegistry(self.paths.registry / f"{d.id}.json",
+                                flush_interval=self.settings.registry_flush)
+        self.registries[d.id] = registry
+        return FolderInput(d.id, d.paths, registry, self.sink, fmt=d.format, exclude=d.exclude,
+                           settle_seconds=d.settle_seconds, scan_interval=d.scan_interval,
+                           health=self.health)
+
+    def _capture(self, c: CaptureInputSettings) -> Any:
+        from collectors.captures import CaptureInput
+
+        self.health.register(c.id, "capture", f"{c.interface} {c.bpf_filter or ''}".strip())
+        return CaptureInput(c, self.sink, health=self.health)
 
     def _server(self, s: SyslogInputSettings) -> SyslogServer:
         self.health.register(s.id, f"syslog-{s.protocol}", f"{s.protocol} {s.bind}:{s.port}")
@@ -246,7 +287,8 @@ class CollectorRuntime:
 
     @property
     def inputs(self) -> int:
-        return len(self.tailers) + (len(self.syslog.servers) if self.syslog else 0)
+        return (len(self.tailers) + len(self.folders) + len(self.captures)
+                + (len(self.syslog.servers) if self.syslog else 0))
 
     def start(self) -> CollectorRuntime:
         self.sink.start()
@@ -254,6 +296,10 @@ class CollectorRuntime:
             self.syslog.start()
         for t in self.tailers:
             t.start()
+        for d in self.folders:
+            d.start()
+        for c in self.captures:
+            c.start()
         self.reporter.start()
         log.info("collectors running: %d input(s)", self.inputs)
         return self
@@ -266,7 +312,13 @@ class CollectorRuntime:
             self.syslog.stop()
         for t in self.tailers:
             t.stop()
+        for d in self.folders:
+            d.stop()
+        for c in self.captures:
+            c.stop()
         done = self.sink.stop(max(1.0, timeout - (time.monotonic() - started)))
+        for input_id in self.settings.input_ids():  # the sink's last batch said "running"
+            self.health.set(input_id, state="stopped")
         for reg in self.registries.values():
             try:
                 reg.close()

@@ -17,23 +17,23 @@ sink has acknowledged it, so a restart resumes exactly there.
 - a line longer than ``max_line_bytes`` goes to ``reject`` (a dead letter)
   with its first ``max_line_bytes`` bytes; memory stays bounded;
 - files that vanish are closed after ``close_inactive`` seconds idle, their
-  registry entries dropped once no glob sees them.
+  registry entries dropped once no glob sees them;
+- a file picked up at an offset (a restart, ``start_at: end``) is announced
+  to ``on_resume`` first, so formats with headers (Zeek TSV) can read them.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from fnmatch import fnmatch
 from typing import Any, BinaryIO
 
 from collectors.health import HealthBoard
+from collectors.polling import PollingInput, glob_files
 from collectors.record import RecordContext
 from collectors.registry import FileIdentity, FileRegistry, identify, same_content
 
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 Ack = Callable[[], None]
 Emit = Callable[[bytes, RecordContext, Ack], None]
 Reject = Callable[[bytes, RecordContext, str, Ack], None]
+Resume = Callable[[BinaryIO, str, str, int], None]
+"""``(handle, path, file identity, offset)``: a file is picked up at ``offset``
+> 0, not from its start (formats with headers re-read them here)."""
 ROTATED_BUDGET = 1 << 62
 
 
@@ -65,9 +68,11 @@ class Harvester:
         return self.pos - len(self.buffer)
 
 
-class FileTailer:
+class FileTailer(PollingInput):
     """Follows one input's globs; drive it with ``start``/``stop`` (a thread)
     or call ``poll`` yourself."""
+
+    thread_prefix = "tail"
 
     def __init__(self, input_id: str, patterns: list[str], registry: FileRegistry,
                  emit: Emit, reject: Reject, *, exclude: list[str] | None = None,
@@ -75,7 +80,9 @@ class FileTailer:
                  read_chunk_bytes: int = 256 * 1024, scan_interval: float = 5.0,
                  poll_interval: float = 0.25, close_inactive: float = 300.0,
                  options: dict[str, Any] | None = None,
-                 health: HealthBoard | None = None) -> None:
+                 health: HealthBoard | None = None,
+                 on_resume: Resume | None = None) -> None:
+        super().__init__()
         self.input_id = input_id
         self.patterns = [os.path.expanduser(p) for p in patterns]
         self.exclude = exclude or []
@@ -90,41 +97,18 @@ class FileTailer:
         self.close_inactive = close_inactive
         self.options = dict(options or {})
         self.health = health or HealthBoard()
+        self.on_resume = on_resume
         self.harvesters: dict[str, Harvester] = {}
         self._order: list[str] = []  # keys, oldest harvester first
         self._next_scan = 0.0
         self._first_scan = True
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.idle_wait = poll_interval
 
-    # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> FileTailer:
-        self._thread = threading.Thread(target=self._run, name=f"tail-{self.input_id}",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        self.health.set(self.input_id, state="running")
-        while not self._stop.is_set():
-            try:
-                read = self.poll()
-            except Exception as exc:  # keep following; say what went wrong
-                log.exception("input %s: tailing failed", self.input_id)
-                self.health.error(self.input_id, f"tail: {exc}")
-                read = 0
-            if not read:
-                self._stop.wait(self.poll_interval)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def closed(self) -> None:
         for h in self.harvesters.values():
             h.handle.close()
         self.harvesters.clear()
         self._order.clear()
-        self.health.set(self.input_id, state="stopped")
 
     # -- one pass --------------------------------------------------------------------
     def poll(self) -> int:
@@ -150,18 +134,12 @@ class FileTailer:
     def scan(self) -> None:
         """Find files matching the globs; start harvesters for new ones."""
         seen: dict[str, str] = {}
-        for pattern in self.patterns:
-            for path in sorted(glob.glob(pattern)):
-                if any(fnmatch(path, ex) or fnmatch(os.path.basename(path), ex)
-                       for ex in self.exclude):
-                    continue
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                if not os.path.isfile(path):
-                    continue
-                seen.setdefault(f"{st.st_dev}:{st.st_ino}", path)
+        for path in glob_files(self.patterns, self.exclude):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            seen.setdefault(f"{st.st_dev}:{st.st_ino}", path)
         for key, h in self.harvesters.items():
             h.present = key in seen
             if h.present:
@@ -191,6 +169,11 @@ class FileTailer:
                 self.registry.commit(identity, offset, path)
         elif offset > size:  # truncated while we were not looking
             identity, offset = self._renamed_identity(handle), 0
+        if offset and self.on_resume is not None:
+            try:
+                self.on_resume(handle, path, identity.stable, offset)
+            except OSError as exc:
+                self.health.error(self.input_id, f"cannot read the start of {path}: {exc}")
         handle.seek(offset)
         h = Harvester(path, handle, identity, offset)
         self.harvesters[identity.key] = h

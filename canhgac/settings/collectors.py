@@ -1,5 +1,6 @@
 """The `collectors` section of the configuration: the long-running inputs
-(``canhgac collect run``) and the machinery that carries their records to the
+(``canhgac collect run``: tailed files, syslog listeners, folders of whole
+files read once, live captures) and the machinery that carries their records to the
 store (sink, disk spool, file registry, health reports).
 
 Example::
@@ -14,6 +15,14 @@ Example::
           protocol: udp
           port: 5514
           format: syslog
+      folders:
+        - id: pcaps
+          paths: ["/srv/captures/*.pcap*"]
+          format: pcap
+      captures:
+        - id: lan
+          interface: eth1
+          bpf_filter: "not port 9200"
       spool:
         max_bytes: 1073741824
 
@@ -53,6 +62,56 @@ class FileInputSettings(Section):
                                   description="close a file idle (and renamed away) this long")
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="hints passed to the parser (RecordContext.extra)")
+
+
+    @model_validator(mode="after")
+    def _line_formats_only(self) -> FileInputSettings:
+        if self.format.lower() in WHOLE_FILE_FORMATS:
+            raise ValueError(f"collectors.files[{self.id}]: {self.format} files are not read "
+                             f"line by line; list them under collectors.folders")
+        return self
+
+
+WHOLE_FILE_FORMATS = ("evtx", "pcap")
+
+
+class FolderInputSettings(Section):
+    """Files read whole, once each, when they appear and stop growing:
+    packet captures, EVTX, JSON-array exports, or any format ``canhgac
+    ingest`` reads.  One registry per input remembers what was done."""
+
+    id: str = Field(pattern=INPUT_ID, description="stable input id (names the registry)")
+    paths: list[str] = Field(min_length=1, description="files or glob patterns")
+    exclude: list[str] = Field(default_factory=list, description="glob patterns to skip")
+    format: str = Field(default="auto",
+                        description="auto (detected per file), pcap, evtx, or a parser name")
+    settle_seconds: float = Field(
+        default=5.0, ge=0, description="size and mtime unchanged this long = done writing")
+    scan_interval: float = Field(default=5.0, gt=0, description="seconds between glob scans")
+
+
+class CaptureInputSettings(Section):
+    """Live capture from an interface (tshark/dumpcap): flow records, DNS,
+    HTTP, TLS ClientHellos.  Needs root or dumpcap's capabilities."""
+
+    id: str = Field(pattern=INPUT_ID)
+    interface: str = Field(min_length=1, description="capture interface, e.g. eth0")
+    bpf_filter: str | None = Field(default=None,
+                                   description="BPF filter, e.g. 'not port 9200'")
+    tcp_idle: float = Field(default=120.0, gt=0, description="TCP flow idle timeout, s")
+    idle: float = Field(default=30.0, gt=0, description="UDP/ICMP/other flow idle timeout, s")
+    active: float = Field(default=300.0, gt=0,
+                          description="long flows are cut into records this long, s")
+    close_linger: float = Field(default=2.0, ge=0,
+                                description="seconds after FIN/RST before a flow is emitted")
+    max_flows: int = Field(default=200_000, ge=100,
+                           description="open flows kept; the oldest is emitted beyond it")
+    tick_interval: float = Field(default=1.0, gt=0,
+                                 description="how often flows age when no packet arrives")
+    queue_packets: int = Field(default=10_000, ge=100,
+                               description="rows buffered from tshark; full → tshark waits")
+    restart_interval: float = Field(default=10.0, gt=0,
+                                    description="seconds before restarting a failed capture")
 
 
 class TlsSettings(Section):
@@ -114,6 +173,8 @@ class CollectorsSettings(Section):
 
     files: list[FileInputSettings] = Field(default_factory=list)
     syslog: list[SyslogInputSettings] = Field(default_factory=list)
+    folders: list[FolderInputSettings] = Field(default_factory=list)
+    captures: list[CaptureInputSettings] = Field(default_factory=list)
     sink: SinkSettings = SinkSettings()
     spool: SpoolSettings = SpoolSettings()
     registry_dir: Path | None = Field(default=None,
@@ -125,7 +186,7 @@ class CollectorsSettings(Section):
     @model_validator(mode="after")
     def _unique_ids(self) -> CollectorsSettings:
         seen: set[str] = set()
-        for inp in [*self.files, *self.syslog]:
+        for inp in self.inputs():
             if inp.id in seen:
                 raise ValueError(f"collectors: input id {inp.id!r} is used twice")
             seen.add(inp.id)
@@ -137,8 +198,13 @@ class CollectorsSettings(Section):
             ports.add(key)
         return self
 
+    def inputs(self) -> list[FileInputSettings | SyslogInputSettings | FolderInputSettings
+                              | CaptureInputSettings]:
+        """Every configured input, of every kind."""
+        return [*self.files, *self.syslog, *self.folders, *self.captures]
+
     def input_ids(self) -> list[str]:
-        return [i.id for i in [*self.files, *self.syslog]]
+        return [i.id for i in self.inputs()]
 
     def paths(self, data_dir: Path) -> CollectorPaths:
         """Where this section's state lives, defaults under ``data_dir``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -44,6 +45,9 @@ class ZeekHeader:
     unset: str = "-"
     fields: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
+    # per-column converters, derived from the lines above: emptied whenever
+    # a header line changes them (``ZeekTsvReader``), rebuilt on first use
+    converters: list[Any] = field(default_factory=list, repr=False, compare=False)
 
 
 class ZeekTsvReader:
@@ -60,8 +64,20 @@ class ZeekTsvReader:
             return None
         return parse_tsv_line(text, self.header, ctx, encoding=enc)
 
+    def read(self, raw: bytes | str, ctx: RecordContext) -> list[dict[str, Any]] | None:
+        """One line of a Zeek log in either encoding: a JSON record, or TSV
+        (header lines update the state and return None)."""
+        text, enc = text_of(raw)
+        if text.lstrip().startswith("{"):
+            return parse_json(text, ctx, encoding=enc)
+        if text.startswith("#"):
+            self._header_line(text)
+            return None
+        return parse_tsv_line(text, self.header, ctx, encoding=enc)
+
     def _header_line(self, text: str) -> None:
         h = self.header
+        h.converters = []
         if text.startswith("#separator"):
             sep = text[len("#separator"):].strip()
             h.separator = sep.encode().decode("unicode_escape") if sep.startswith("\\x") else (
@@ -101,6 +117,26 @@ def _convert(value: str, kind: str, h: ZeekHeader) -> Any:
     return value
 
 
+def _converters(h: ZeekHeader) -> list[Any]:
+    """One converter per column, from the ``#types`` line (decided once per
+    header instead of once per value: the hot loop of a TSV log)."""
+    types = h.types if len(h.types) == len(h.fields) else ["string"] * len(h.fields)
+    unset, empty = h.unset, h.empty
+
+    def convert(kind: str) -> Any:
+        if kind.startswith(("set[", "vector[")):
+            return lambda v: None if v == unset else _convert(v, kind, h)
+        if kind in ("count", "int", "port"):
+            return lambda v: None if v == unset else int_or_none(v)
+        if kind in ("double", "interval", "time"):
+            return lambda v: None if v == unset else float_or_none(v)
+        if kind == "bool":
+            return lambda v: None if v == unset else v == "T"
+        return lambda v: None if v == unset else ("" if v == empty else v)
+
+    return [convert(t) for t in types]
+
+
 def parse_tsv_line(text: str, h: ZeekHeader, ctx: RecordContext, *,
                    encoding: str = "utf-8") -> list[dict[str, Any]]:
     """One TSV data line under header ``h`` → one event."""
@@ -110,8 +146,9 @@ def parse_tsv_line(text: str, h: ZeekHeader, ctx: RecordContext, *,
     if len(values) != len(h.fields):
         raise ParseError(f"Zeek TSV line has {len(values)} columns, #fields declares "
                          f"{len(h.fields)}")
-    types = h.types if len(h.types) == len(h.fields) else ["string"] * len(h.fields)
-    rec = {name: _convert(v, t, h) for name, v, t in zip(h.fields, values, types, strict=True)}
+    if len(h.converters) != len(h.fields):
+        h.converters = _converters(h)
+    rec = {name: conv(v) for name, conv, v in zip(h.fields, h.converters, values, strict=True)}
     return [build(from_record(rec, h.path or "unknown"), ctx, text, encoding=encoding)]
 
 
@@ -154,10 +191,15 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
     if handler:
         kind, category, types = handler(rest, f)
     for k, v in rest.items():  # everything else stays under zeek.<path>.*
-        f[f"zeek.{path}.{k.replace('.', '_')}"] = v
+        f[_zeek_key(path, k)] = v
     f = {k: v for k, v in f.items() if v is not None}
     related(f)
     return Partial(f"zeek.{path}", f, kind=kind, category=category, type=types, ts=when)
+
+
+@lru_cache(maxsize=8192)
+def _zeek_key(path: str, name: str) -> str:
+    return f"zeek.{path}.{name.replace('.', '_')}"
 
 
 def _take(rest: dict[str, Any], key: str) -> Any:

@@ -62,25 +62,34 @@ def capture(interface: str, bpf_filter: str | None = None, *, source: str | None
             packet_count: int | None = None, duration: float | None = None,
             timeouts: FlowTimeouts | None = None, tick_interval: float = 1.0,
             ready: threading.Event | None = None, stats: CaptureStats | None = None,
-            queue_size: int = 10_000) -> Iterator[dict[str, Any]]:
+            queue_size: int = 10_000,
+            stop: threading.Event | None = None) -> Iterator[dict[str, Any]]:
     """Events from ``interface`` as flows close or age, DNS/HTTP pairs complete and
-    ClientHellos arrive.  ``ready`` (optional) is set once tshark is capturing."""
+    ClientHellos arrive.  ``ready`` (optional) is set once tshark is capturing;
+    setting ``stop`` ends the capture: tshark is told to stop, the packets it
+    already printed are still processed, and open flows are emitted."""
     proc = CaptureProcessor(source or f"live:{interface}", timeouts or DEFAULT_LIVE_TIMEOUTS)
     if stats is not None:
         proc.stats = stats
     run = TsharkRun(live_command(tshark_path(), interface, bpf_filter, packet_count, duration))
     q: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-    stop = threading.Event()
+    done = threading.Event()
     pump = threading.Thread(target=_pump, args=(run, q), name="pcap-live-pump", daemon=True)
     pump.start()
     if ready is not None:
-        threading.Thread(target=_watch_ready, args=(run, ready, stop),
+        threading.Thread(target=_watch_ready, args=(run, ready, done),
                          name="pcap-live-ready", daemon=True).start()
+    stopped = False
     try:
         last_tick = time.monotonic()
         while True:
+            if stop is not None and not stopped and stop.is_set():
+                stopped = True  # tshark exits; the pump then hands over the rest and _END
+                if run.proc.poll() is None:
+                    run.proc.terminate()
             try:
-                item = q.get(timeout=tick_interval)
+                item = q.get(timeout=min(tick_interval, 0.25) if stop is not None
+                             else tick_interval)
             except queue.Empty:
                 item = None
             if item is _END:
@@ -92,11 +101,11 @@ def capture(interface: str, bpf_filter: str | None = None, *, source: str | None
                 yield from proc.tick(time.time())
         rc, messages = run.finish()
         yield from proc.finish()
-        if rc != 0:
+        if rc != 0 and not stopped:
             raise LiveCaptureError(f"tshark capture on {interface} failed: "
                                    f"{messages or f'exit code {rc}'}")
     finally:
-        stop.set()
+        done.set()
         run.close()
         deadline = time.monotonic() + 5
         while pump.is_alive() and time.monotonic() < deadline:
