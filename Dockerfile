@@ -21,7 +21,9 @@ COPY detection ./detection
 COPY api ./api
 COPY ui ./ui
 COPY rules ./rules
-RUN pip install --upgrade pip && pip install .
+# Editable: rules/ (Sigma rules, NLP gazetteer and watch lists) is data read
+# from this source tree, next to the packages (as in a checkout).
+RUN pip install --upgrade pip && pip install -e .
 
 RUN useradd --system --home /data canhgac && mkdir -p /data /etc/canhgac \
  && chown canhgac /data
