@@ -58,6 +58,7 @@ class Coverage:
 
     backend: str
     compiled: dict[str, CompiledRule] = field(default_factory=dict)
+    cached: int = 0  # how many came from the on-disk conversion cache
 
     def counts(self) -> dict[str, int]:
         c = Counter(r.status for r in self.compiled.values())
@@ -123,15 +124,38 @@ def compile_rule(rule: SigmaRule, rule_id: str, backend_name: str, backend: Any,
     return CompiledRule(rule_id, backend_name, "converted", query, logsource=key)
 
 
+def _from_cache(entry: dict[str, Any]) -> CompiledRule:
+    return CompiledRule(**{**entry, "fields": tuple(entry.get("fields") or ()),
+                           "logsource": tuple(entry.get("logsource") or (None, None, None))})
+
+
 def compile_rules(rs: RuleSet, backend_name: str, *, windows: str = "winlog",
-                  only: set[str] | None = None) -> Coverage:
-    """Convert every detection rule of ``rs`` for one backend."""
-    backend = _backend(backend_name, windows)
+                  only: set[str] | None = None, cache: bool = True) -> Coverage:
+    """Convert every detection rule of ``rs`` for one backend, reusing the
+    on-disk conversion cache (``detection.sigma.cache``) unless ``cache`` is off."""
+    from detection.sigma.cache import ConversionCache
+
+    if backend_name not in BACKENDS:
+        raise ValueError(f"unknown backend {backend_name!r}; known: {', '.join(BACKENDS)}")
+    store = ConversionCache(backend_name, windows) if cache else None
+    backend = None
     cov = Coverage(backend_name)
     for rid, rule in rs.rules.items():
         if only is not None and rid not in only:
             continue
+        key = store.key(rid, rule) if store is not None else None
+        entry = store.get(key) if store is not None else None
+        if entry is not None:
+            cov.compiled[rid] = _from_cache(entry)
+            cov.cached += 1
+            continue
+        if backend is None:
+            backend = _backend(backend_name, windows)
         cov.compiled[rid] = compile_rule(rule, rid, backend_name, backend)
+        if store is not None and cov.compiled[rid].status != "failed":
+            store.put(key, cov.compiled[rid])
+    if store is not None:
+        store.save()
     return cov
 
 

@@ -11,6 +11,17 @@ boundary still fires.  ``event_count``, ``value_count``, ``value_sum`` and
 referenced rule inside it, ``temporal_ordered`` needs them in the listed order.
 Conditions ``lt``/``lte`` (absence) are not evaluated: they are reported as
 unsupported.  The alert id is rule id + group key + window start.
+
+Chaining: a correlation may reference another correlation (Sigma v2).  The
+referenced correlation's firings then act as matches (``as_match``) with the
+same sliding windows, timed when its condition was **met** (``Firing.met``:
+the end of the shortest prefix of the firing window that meets the condition,
+e.g. the 10th failure of a "10 failures in 2 minutes" burst), not at the
+window's end: a success that comes after the threshold but amid further
+failures still follows the brute force.  Where the prefix test is not
+monotone (``eq``/``neq``, ``value_avg``) ``met`` is the window's end.  A firing
+carries only its group: every ``group-by`` field of the chaining correlation
+(after aliases) must be a ``group-by`` field of the referenced correlation.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationRule
 
 from detection.sigma.pipelines import GENERIC_FIELDS, WINDOWS_SYSTEM_FIELDS
 from detection.sigma.sqlite_exec import Match
-from store.schema import get_path, parse_timestamp
+from store.schema import format_timestamp, get_path, parse_timestamp
 
 OPS = {"gte": operator.ge, "gt": operator.gt, "eq": operator.eq, "neq": operator.ne,
        "lt": operator.lt, "lte": operator.le}
@@ -43,15 +54,50 @@ class Firing:
     end: datetime
     matches: list[Match] = field(default_factory=list)
     value: float | int = 0
+    met: datetime | None = None  # when the condition was first met (chaining time)
 
     @property
     def group_key(self) -> str:
         return "|".join(f"{k}={self.group[k]}" for k in sorted(self.group))
 
 
-def why_unsupported(corr: SigmaCorrelationRule) -> str | None:
-    """Why we cannot evaluate a correlation, None when we can."""
+def as_match(firing: Firing) -> Match:
+    """A firing as a match of its correlation, for a correlation chaining it:
+    timed at ``met``, its group fields in ``correlation.group_by``, the base
+    matches behind it in ``parts``."""
+    at = format_timestamp(firing.met or firing.end)
+    start = format_timestamp(firing.start)
+    return Match(firing.rule_id, f"{firing.rule_id}|{firing.group_key}|{start}", at,
+                 {"@timestamp": at, "correlation": {"group_by": dict(firing.group)}},
+                 parts=tuple(leaf_matches(firing.matches)))
+
+
+def leaf_matches(matches: list[Match]) -> list[Match]:
+    """Base-rule matches behind ``matches`` (firings expanded), oldest first, once each."""
+    out: dict[tuple[str, str], Match] = {}
+    stack = list(matches)
+    while stack:
+        m = stack.pop()
+        if m.parts:
+            stack.extend(m.parts)
+        else:
+            out.setdefault((m.rule_id, m.event_id), m)
+    return sorted(out.values(), key=lambda m: (m.timestamp or "", m.event_id))
+
+
+def why_unsupported(corr: SigmaCorrelationRule,
+                    referenced: dict[str, SigmaCorrelationRule] | None = None) -> str | None:
+    """Why we cannot evaluate a correlation, None when we can.  ``referenced``:
+    the correlations it chains, by reference name (their group-by must hold
+    every group-by field of ``corr``)."""
     kind = _kind(corr)
+    for ref, inner in (referenced or {}).items():
+        inner_by = set(inner.group_by or [])
+        missing = [g for g in corr.group_by or []
+                   if _alias_field(corr, g, ref) not in inner_by]
+        if missing:
+            return (f"group-by {missing} not among the group-by fields of the referenced "
+                    f"correlation {ref}")
     if kind not in SUPPORTED:
         return f"correlation type {kind} not supported"
     cond = corr.condition
@@ -71,6 +117,17 @@ def event_field(field_name: str, windows: bool) -> str:
     if windows:
         return WINDOWS_SYSTEM_FIELDS.get(field_name, f"winlog.event_data.{field_name}")
     return GENERIC_FIELDS.get(field_name, field_name)
+
+
+def _alias_field(corr: SigmaCorrelationRule, group_field: str, ref_name: str) -> str:
+    """The field a ``group-by`` name stands for in the referenced rule ``ref_name``."""
+    if corr.aliases:
+        for a in corr.aliases.aliases.values():
+            if a.alias == group_field:
+                for r, f in a.mapping.items():
+                    if str(r.reference) == ref_name:
+                        return f
+    return group_field
 
 
 def _kind(corr: SigmaCorrelationRule) -> str:
@@ -96,7 +153,10 @@ def evaluate(corr: SigmaCorrelationRule, corr_id: str, base_ids: list[str],
             for g in group_by:
                 fname = aliases.get(g, {}).get(rid) or aliases.get(g, {}).get(
                     _name_of(rid, corr)) or g
-                v = get_path(m.source, event_field(fname, win))
+                if m.parts:  # a chained correlation's firing: its group holds the field
+                    v = m.source["correlation"]["group_by"].get(fname)
+                else:
+                    v = get_path(m.source, event_field(fname, win))
                 key.append(str(v) if v is not None else None)
             if group_by and all(k is None for k in key):
                 continue
@@ -122,13 +182,34 @@ def evaluate(corr: SigmaCorrelationRule, corr_id: str, base_ids: list[str],
             window = items[i:j]
             ok, value = _holds(kind, cond, window, base_ids, windows_rules)
             if ok:
+                met = window[_met_index(kind, cond, window, base_ids, windows_rules)][0]
                 out.append(Firing(corr_id, group, start, window[-1][0],
-                                  [m for _, _, m in window], value))
+                                  [m for _, _, m in window], value, met))
                 floor = window[-1][0]
                 i = j
             else:
                 i += 1
     return out
+
+
+def _met_index(kind: str, cond: Any, window: list[tuple[datetime, str, Match]],
+               base_ids: list[str], windows_rules: set[str]) -> int:
+    """Index of the item at which ``window`` (which meets the condition) first
+    met it: a binary search over prefixes where meeting it is monotone in the
+    prefix length (temporal kinds; counts and sums with gt/gte), else the last."""
+    monotone = kind in ("temporal", "temporal_ordered") or (
+        kind in ("event_count", "value_count", "value_sum")
+        and isinstance(cond, SigmaCorrelationCondition) and cond.op.name.lower() in ("gt", "gte"))
+    if not monotone:
+        return len(window) - 1
+    lo, hi = 1, len(window)  # the whole window holds; find the shortest prefix that does
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _holds(kind, cond, window[:mid], base_ids, windows_rules)[0]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo - 1
 
 
 def _name_of(rid: str, corr: SigmaCorrelationRule) -> str:

@@ -134,7 +134,11 @@ def _load_file(path: Path, rs: RuleSet, validator: SigmaValidator | None) -> Non
         return
     starts = _doc_starts(text)
     try:
-        collection = SigmaCollection.from_yaml(text, collect_errors=True)
+        # References are resolved over the whole rule set (``_resolve_correlations``):
+        # pySigma would look only inside this file, and a correlation may name a
+        # rule (or another correlation) of another file.
+        collection = SigmaCollection.from_yaml(text, collect_errors=True,
+                                               resolve_references=False)
     except (SigmaError, yaml.YAMLError) as exc:
         rs.problems.append(RuleProblem(str(path), _line_of(exc, text, 0), str(exc)))
         return
@@ -183,13 +187,46 @@ def _load_file(path: Path, rs: RuleSet, validator: SigmaValidator | None) -> Non
 
 
 def _resolve_correlations(rs: RuleSet) -> None:
-    """Check every correlation names base rules we have; drop it otherwise."""
-    for rid, corr in list(rs.correlations.items()):
-        missing = [str(ref.reference) for ref in corr.rules if rs.find(str(ref.reference)) is None]
-        if missing:
-            rs.problems.append(RuleProblem(rs.paths.get(rid, "?"), None,
-                                           f"correlation {rid}: unknown rules {missing}"))
-            del rs.correlations[rid]
+    """Resolve every correlation's references (by id or name, across files) to
+    the rules we loaded; drop a correlation naming unknown rules, or taking part
+    in a reference cycle (a correlation over itself, directly or through others).
+    A correlation that names a dropped one is dropped in turn."""
+    cycles = {rid: c for rid in rs.correlations if (c := _cycle(rs, rid, ())) and c[-1] == rid}
+    for rid, cycle in cycles.items():
+        rs.problems.append(RuleProblem(rs.paths.get(rid, "?"), None,
+                                       f"correlation {rid}: reference cycle {' -> '.join(cycle)}"))
+        del rs.correlations[rid]
+    changed = True
+    while changed:  # until no correlation names a missing (or dropped) rule
+        changed = False
+        for rid, corr in list(rs.correlations.items()):
+            refs = list(corr.rules or [])
+            missing = [str(ref.reference) for ref in refs if rs.find(str(ref.reference)) is None]
+            if missing:
+                rs.problems.append(RuleProblem(rs.paths.get(rid, "?"), None,
+                                               f"correlation {rid}: unknown rules {missing}"))
+                del rs.correlations[rid]
+                changed = True
+    for corr in rs.correlations.values():
+        for ref in corr.rules or []:
+            ref.rule = rs.find(str(ref.reference))  # type: ignore[assignment]
+        corr.referenced_rules = list(corr.rules or [])
+
+
+def _cycle(rs: RuleSet, rid: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The reference path that leads from ``rid`` back into ``path``, if any."""
+    if rid in path:
+        return (*path, rid)
+    corr = rs.correlations.get(rid)
+    if corr is None:
+        return None
+    for ref in corr.rules or []:
+        target = rs.find(str(ref.reference))
+        if isinstance(target, SigmaCorrelationRule):
+            found = _cycle(rs, rule_id(target), (*path, rid))
+            if found:
+                return found
+    return None
 
 
 def _apply_filters(rs: RuleSet) -> None:

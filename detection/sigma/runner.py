@@ -4,13 +4,23 @@ never skips), deterministic alert ids (a re-read never duplicates).
 
 * SQLite: events are read in ``rowid`` order (commit order) in batches; the
   checkpoint is the last rowid evaluated.
-* Engine: one ``_msearch`` per pass for all rules over
-  ``event.ingested`` in ``(checkpoint - lookback, now]``; the checkpoint is
-  ``now`` of the pass.
+* Engine: ``_msearch`` batches of rules (``engine_exec``: only the rules
+  whose log source has events in the range) over ``event.ingested`` in
+  ``(checkpoint - lookback, now]``; the checkpoint is ``now`` of the pass.
 * Correlations: after each pass, base rules are re-run over ``@timestamp`` in
   ``[earliest new match - timespan, latest + timespan]`` and windows slide
   (``correlation``); the checkpoint keeps, per group, the end of the last
   window fired, so a window never fires twice.
+* Chained correlations (a correlation referencing another): the base rules
+  behind the whole chain are re-run over the chain's total reach (its
+  timespan plus the longest reach among the correlations it references), the
+  referenced correlations are evaluated in memory over them (all their
+  firings, alerted or not) and their firings act as matches, timed when their
+  condition was met (``correlation`` module).  ``generate: false`` silences
+  the detection rules a correlation references, never a referenced
+  correlation: "brute force" keeps its own alert when "brute force then
+  success" builds on it (a deliberate departure from the Sigma spec, where the
+  referenced rules of a non-generating correlation raise nothing at all).
 
 Rule state: ``rule_state`` documents ``{id: <rule id>, enabled: bool}``; a
 rule without one is enabled.
@@ -71,19 +81,60 @@ class SigmaDetector:
         self.coverage: Coverage = compile_rules(ruleset, self.backend, windows=windows)
         self.windows_rules = {rid for rid, r in ruleset.rules.items()
                               if r.logsource.product == "windows"}
+        # Correlation id → ids of the rules it references (detection rules or,
+        # when chained, other correlations).
         self.corr_base: dict[str, list[str]] = {}
         self.corr_unsupported: dict[str, str] = {}
-        for cid, corr in ruleset.correlations.items():
-            why = corr_mod.why_unsupported(corr)
-            if why:
-                self.corr_unsupported[cid] = why
-                continue
-            self.corr_base[cid] = [rule_id(ruleset.find(str(ref.reference)))
-                                   for ref in corr.rules or []]
-        # Base rules of non-generating correlations raise no alert of their own.
+        for cid in ruleset.correlations:
+            self._admit(cid)
+        # Detection rules referenced by non-generating correlations raise no
+        # alert of their own.
         self.silent = {b for cid, bases in self.corr_base.items()
-                       if not ruleset.correlations[cid].generate for b in bases}
+                       if not ruleset.correlations[cid].generate for b in bases
+                       if b in ruleset.rules}
         self._sqlite: SQLiteRuleExecutor | None = None
+
+    def _admit(self, cid: str) -> bool:
+        """Decide (once) whether correlation ``cid`` can run: its own shape and,
+        when it chains correlations, theirs (the loader refused cycles)."""
+        if cid in self.corr_base or cid in self.corr_unsupported:
+            return cid in self.corr_base
+        corr = self.ruleset.correlations[cid]
+        refs: list[str] = []
+        chained: dict[str, Any] = {}
+        for ref in corr.rules or []:
+            target = self.ruleset.find(str(ref.reference))
+            if target is None:  # the loader drops these; a hand-built RuleSet may not
+                self.corr_unsupported[cid] = f"unknown rule {ref.reference}"
+                return False
+            tid = rule_id(target)
+            if tid in self.ruleset.correlations:
+                if not self._admit(tid):
+                    self.corr_unsupported[cid] = (
+                        f"references correlation {ref.reference}, which cannot run: "
+                        f"{self.corr_unsupported[tid]}")
+                    return False
+                chained[str(ref.reference)] = target
+            refs.append(tid)
+        why = corr_mod.why_unsupported(corr, chained)
+        if why:
+            self.corr_unsupported[cid] = why
+            return False
+        self.corr_base[cid] = refs
+        return True
+
+    def leaves(self, cid: str) -> set[str]:
+        """The detection rules behind correlation ``cid``, through any chain."""
+        out: set[str] = set()
+        for ref in self.corr_base.get(cid, []):
+            out |= self.leaves(ref) if ref in self.corr_base else {ref}
+        return out
+
+    def reach(self, cid: str) -> timedelta:
+        """How far apart in time the base matches of one firing of ``cid`` can be."""
+        inner = [self.reach(ref) for ref in self.corr_base.get(cid, []) if ref in self.corr_base]
+        span = timedelta(seconds=self.ruleset.correlations[cid].timespan.seconds)
+        return span + max(inner, default=timedelta(0))
 
     # -- rule state ----------------------------------------------------------
     def enabled_rules(self) -> set[str]:
@@ -119,7 +170,7 @@ class SigmaDetector:
         now = now or datetime.now(UTC)
         enabled = self.enabled_rules()
         needed = enabled | {b for cid in self.corr_base if cid in enabled
-                            for b in self.corr_base[cid]}
+                            for b in self.leaves(cid)}
         result = PassResult()
         cp, version = self._checkpoint()
         new_matches: list[Match] = []
@@ -143,7 +194,8 @@ class SigmaDetector:
             pos = cp.get("position")
             gte = format_timestamp(parse_timestamp(pos) - self.lookback) if pos else None
             lte = format_timestamp(now)
-            matches, broken = run_rules(self.store, self._compiled(needed), gte=gte, lte=lte)
+            matches, broken = run_rules(self.store, self._compiled(needed), gte=gte, lte=lte,
+                                        backend=self.backend, windows=self.windows)
             result.broken.update(broken)
             self._raise(matches, enabled, result)
             new_matches += matches
@@ -176,7 +228,7 @@ class SigmaDetector:
         """Every match of the ``base`` rules among events with ``gte <= @timestamp <= lte``."""
         if self.backend != "sqlite":
             return run_rules(self.store, self._compiled(base), field="@timestamp",
-                             gte=gte, lte=lte)[0]
+                             gte=gte, lte=lte, backend=self.backend, windows=self.windows)[0]
         ex = self._sqlite_executor()
         out: list[Match] = []
         query = Range("@timestamp", gte=gte, lte=lte)
@@ -189,41 +241,54 @@ class SigmaDetector:
         out += [m for m in ex.evaluate(batch) if m.rule_id in base]
         return out
 
+    def fire(self, cid: str, by_rule: dict[str, list[Match]],
+             after: dict[str, str] | None = None) -> list[corr_mod.Firing]:
+        """Firings of correlation ``cid`` over base matches ``by_rule`` (rule id →
+        matches); a chained correlation's firings are computed here in turn."""
+        refs = self.corr_base[cid]
+        matches = {ref: ([corr_mod.as_match(f) for f in self.fire(ref, by_rule)]
+                         if ref in self.corr_base else by_rule.get(ref, []))
+                   for ref in refs}
+        return corr_mod.evaluate(self.ruleset.correlations[cid], cid, refs, matches,
+                                 self.windows_rules, after=after)
+
     def _correlate(self, new: list[Match], enabled: set[str], cp: dict[str, Any],
                    result: PassResult, now: datetime) -> None:
         fired_state: dict[str, dict[str, str]] = cp.setdefault("fired", {})
         alerts = []
-        for cid, bases in self.corr_base.items():
+        for cid in self.corr_base:
             if cid not in enabled:
                 continue
+            leaves = self.leaves(cid)
             stamps = [parse_timestamp(m.timestamp) for m in new
-                      if m.rule_id in bases and m.timestamp]
+                      if m.rule_id in leaves and m.timestamp]
             if not stamps:
                 continue
             corr = self.ruleset.correlations[cid]
             span = timedelta(seconds=corr.timespan.seconds)
-            gte = format_timestamp(min(stamps) - span)
-            lte = format_timestamp(max(stamps) + span)
+            reach = self.reach(cid)
+            gte = format_timestamp(min(stamps) - reach)
+            lte = format_timestamp(max(stamps) + reach)
             by_rule: dict[str, list[Match]] = defaultdict(list)
-            for m in self.base_matches(set(bases), gte, lte):
+            for m in self.base_matches(leaves, gte, lte):
                 by_rule[m.rule_id].append(m)
-            firings = corr_mod.evaluate(corr, cid, bases, by_rule, self.windows_rules,
-                                        after=fired_state.get(cid))
+            firings = self.fire(cid, by_rule, after=fired_state.get(cid))
             meta = rule_meta(corr, cid)
             state = fired_state.setdefault(cid, {})
             for f in firings:
                 start = format_timestamp(f.start)
-                events = [m.source for m in f.matches[: self.max_alert_events]]
+                leaf = corr_mod.leaf_matches(f.matches)
+                events = [m.source for m in leaf[: self.max_alert_events]]
                 alerts.append(build_alert(
                     meta, f"{f.group_key}\0{start}", events, kind="correlation",
-                    event_count=len(f.matches),
+                    event_count=len(leaf),
                     correlation={"type": corr_mod._kind(corr), "group_by": f.group,
                                  "window_start": start, "window_end": format_timestamp(f.end),
                                  "value": f.value}))
                 state[f.group_key] = format_timestamp(f.end)
                 result.correlations_fired += 1
             # Forget groups whose last window is far behind (bounded checkpoint).
-            horizon = now - span - self.lookback - timedelta(days=1)
+            horizon = now - max(span, reach) - self.lookback - timedelta(days=1)
             for g in [g for g, end in state.items() if parse_timestamp(end) < horizon]:
                 del state[g]
         res = write_alerts(self.store, alerts)

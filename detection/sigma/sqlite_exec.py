@@ -4,9 +4,11 @@ Why by hand: pySigma's SQLite backend expects one flat column per field
 (Zircolite's layout); our events table holds JSON documents.  So each batch of
 events is flattened once, in Python, into a TEMP table of this executor's own
 connection (columns ``f:<ecs.path>`` declared ``TEXT COLLATE NOCASE`` as
-Zircolite does, so Sigma's case-insensitive equality holds), and every rule
-sharing a log source is evaluated in one ``SELECT`` over it, one boolean column
-per rule.  A multi-valued field (a list) yields one flat row per value, so
+Zircolite does, so Sigma's case-insensitive equality holds).  Per log
+source, its rows are copied once into a group table (our pipelines' log-source
+condition, ``logsource_prefilter``; a log source absent from the batch runs no
+rule), and its rules are evaluated 150 to a ``SELECT`` over that table, one
+boolean column per rule.  A multi-valued field (a list) yields one flat row per value, so
 "any value matches" holds as on the engine.  ``REGEXP`` is registered here.
 
 The events are read by ``rowid``: SQLite hands out increasing rowids in
@@ -30,6 +32,7 @@ from detection.sigma.convert import SQL_TABLE, CompiledRule
 from store.schema import get_path, iter_leaves
 
 RULES_PER_QUERY = 150
+_SRC = "\x00canhgac_src\x00"  # where a chunk's rows come from, filled in per batch
 MAX_ROWS_PER_EVENT = 16
 
 
@@ -41,6 +44,9 @@ class Match:
     event_id: str
     timestamp: str | None
     source: dict[str, Any]
+    # A referenced correlation's firing, seen as a match by the correlation that
+    # chains it: the base-rule matches that made it fire (``correlation.as_match``).
+    parts: tuple[Match, ...] = ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -142,19 +148,18 @@ class SQLiteRuleExecutor:
         cols = ", ".join(f'"f:{f}" TEXT COLLATE NOCASE' for f in self.fields)
         self.conn.execute(f"CREATE TEMP TABLE {SQL_TABLE} (_n INTEGER{', ' if cols else ''}{cols})")
         self._insert = (f"INSERT INTO {SQL_TABLE} VALUES (?{', ?' * len(self.fields)})")
-        self.queries: list[tuple[list[str], str]] = []
+        # Per log source: its prefilter (None: every row) and its rule chunks.
+        self.groups: list[tuple[str | None, list[tuple[list[str], str]]]] = []
         for key, rules in groups.items():
             pf = prefilters[key]
-            # Rows of the group's log source first (one scan), then its rules over them.
-            source = (f"(SELECT * FROM {SQL_TABLE} WHERE {pf[0]})" if pf else SQL_TABLE)
+            chunks = []
             for i in range(0, len(rules), RULES_PER_QUERY):
                 chunk = rules[i:i + RULES_PER_QUERY]
                 cols = ", ".join(f"({r.query})" for r in chunk)
                 where = " OR ".join(f"({r.query})" for r in chunk)
-                self.queries.append((
-                    [r.rule_id for r in chunk],
-                    f"WITH g AS MATERIALIZED {source} SELECT _n, {cols} FROM g WHERE {where}"
-                    if pf else f"SELECT _n, {cols} FROM {SQL_TABLE} WHERE {where}"))
+                chunks.append(([r.rule_id for r in chunk],
+                               f"SELECT _n, {cols} FROM {_SRC} WHERE {where}"))
+            self.groups.append((pf[0] if pf else None, chunks))
         self.broken: dict[str, str] = {}
 
     def close(self) -> None:
@@ -180,22 +185,35 @@ class SQLiteRuleExecutor:
         self._load(docs)
         seen: set[tuple[str, int]] = set()
         out: list[Match] = []
-        for rule_ids, sql in self.queries:
-            try:
-                rows = self.conn.execute(sql).fetchall()
-            except sqlite3.Error as exc:
-                rows = self._one_by_one(rule_ids, exc)
-            for row in rows:
-                n = row[0]
-                for rid, hit in zip(rule_ids, row[1:], strict=False):
-                    if hit and (rid, n) not in seen:
-                        seen.add((rid, n))
-                        doc = docs[n]
-                        out.append(Match(rid, get_path(doc, "event.id"),
-                                         get_path(doc, "@timestamp"), doc))
+        for pf, chunks in self.groups:
+            src = SQL_TABLE
+            if pf is not None:
+                # The log source's rows, selected once for all its rule chunks;
+                # a log source absent from the batch costs one scan, no rule.
+                self.conn.execute("DROP TABLE IF EXISTS temp.canhgac_sigma_group")
+                self.conn.execute(f"CREATE TEMP TABLE canhgac_sigma_group AS "
+                                  f"SELECT * FROM {SQL_TABLE} WHERE {pf}")
+                if self.conn.execute("SELECT 1 FROM canhgac_sigma_group LIMIT 1").fetchone() \
+                        is None:
+                    continue
+                src = "canhgac_sigma_group"
+            for rule_ids, sql in chunks:
+                try:
+                    rows = self.conn.execute(sql.replace(_SRC, src, 1)).fetchall()
+                except sqlite3.Error as exc:
+                    rows = self._one_by_one(rule_ids, exc, src)
+                for row in rows:
+                    n = row[0]
+                    for rid, hit in zip(rule_ids, row[1:], strict=False):
+                        if hit and (rid, n) not in seen:
+                            seen.add((rid, n))
+                            doc = docs[n]
+                            out.append(Match(rid, get_path(doc, "event.id"),
+                                             get_path(doc, "@timestamp"), doc))
         return out
 
-    def _one_by_one(self, rule_ids: list[str], exc: sqlite3.Error) -> list[tuple]:
+    def _one_by_one(self, rule_ids: list[str], exc: sqlite3.Error,
+                    src: str = SQL_TABLE) -> list[tuple]:
         """A chunk failed: run its rules alone, record the broken ones."""
         by_id = {r.rule_id: r for r in self.rules}
         hits: dict[int, list[int]] = defaultdict(lambda: [0] * len(rule_ids))
@@ -204,7 +222,7 @@ class SQLiteRuleExecutor:
                 continue
             try:
                 for (n,) in self.conn.execute(
-                        f"SELECT _n FROM {SQL_TABLE} WHERE {by_id[rid].query}"):
+                        f"SELECT _n FROM {src} WHERE {by_id[rid].query}"):
                     hits[n][i] = 1
             except sqlite3.Error as e:
                 self.broken[rid] = str(e)
