@@ -8,8 +8,11 @@ the whole product; until their room lands they say so and exit with status 3.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -133,25 +136,70 @@ def store_retention(
 
 @app.command()
 def demo(
-    events: int = typer.Option(5000, min=1, help="how many sample events to generate"),
-    as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
+    check: bool = typer.Option(False, "--check", help="run the scenario headless and exit 0 "
+                               "only when every incident the story implies exists"),
+    data_dir: Path = typer.Option(None, help="the demo's own data folder (default: "
+                                  "<data_dir>/demo; emptied at each run)"),
+    host: str = typer.Option("127.0.0.1", help="where the API and the dashboard listen"),
+    api_port: int = typer.Option(None, help="API port (default api.port, 8000)"),
+    ui_port: int = typer.Option(None, help="dashboard port (default ui.port, 8501)"),
+    scale: float = typer.Option(1.0, min=0.1, max=20.0,
+                                help="multiplies the background traffic (not the story)"),
+    summary: bool = typer.Option(False, "--summary", help="only write --events generated "
+                                 "events to the configured store and summarise them"),
+    events: int = typer.Option(5000, min=1, help="with --summary: how many events"),
+    as_json: bool = typer.Option(False, "--json", help="with --summary: one JSON object"),
 ) -> None:
-    """Run the main job on the configured store (the embedded SQLite by default):
-    write a day of generated city-network events, read them back, summarise."""
-    from canhgac import demo as demo_mod
-
+    """The whole operations centre on demo data, without internet: a fictional
+    city's day of network logs with an attack story and its news coverage with
+    a flooding story, run through collectors, crawlers, NLP and detection; then
+    the API and the dashboard with one demo account per role, until Ctrl-C."""
     cfg = settings()
+    if summary:
+        _demo_summary(cfg, events, as_json)
+        return
+    from canhgac.demo import report, scenario
+
+    run = scenario.Demo(Path(data_dir or cfg.data_dir / "demo").resolve(), scale=scale,
+                        say=lambda line: console.print(line, highlight=False))
+    try:
+        started = time.perf_counter()
+        run.run_pipeline()
+        found = run.check()
+        report.show_check(found, console)
+        steps = ", ".join(f"{k} {v:.0f} s" for k, v in run.timings.items())
+        console.print(f"scenario ready in {time.perf_counter() - started:.0f} s ({steps}); "
+                      f"data: {run.data_dir}", highlight=False)
+        if check:
+            raise typer.Exit(0 if all(f.incident for f in found) else 1)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        scenario.serve(run, host=host, api_port=api_port or cfg.api.port,
+                       ui_port=ui_port or cfg.ui.port, stop_when=stop.is_set,
+                       ready=lambda api, ui: report.show_ready(run, api, ui, console))
+        console.print("stopped")
+    except scenario.DemoError as exc:
+        err.print(f"[red]demo failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        run.stop()
+
+
+def _demo_summary(cfg: config_mod.Settings, events: int, as_json: bool) -> None:
+    from canhgac.demo import summary as demo_mod
+
     st = open_store(cfg)
     try:
         started = time.perf_counter()
-        summary = demo_mod.run(st, events)
-        summary["seconds"] = round(time.perf_counter() - started, 3)
+        result = demo_mod.run(st, events)
+        result["seconds"] = round(time.perf_counter() - started, 3)
     finally:
         st.close()
     if as_json:
-        emit(summary, True)
+        emit(result, True)
     else:
-        demo_mod.show(summary, console)
+        demo_mod.show(result, console)
 
 
 # Rooms register their commands here: "name": ("module", "attribute", issue, what).

@@ -78,8 +78,10 @@ class Supervisor:
     """Starts, watches, restarts and stops the components."""
 
     def __init__(self, components: list[Component], *, log_dir: str | None = None,
-                 grace: float = 20.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 grace: float = 20.0, clock: Callable[[], float] = time.monotonic,
+                 env: dict[str, str] | None = None) -> None:
         self.components = components
+        self.env = env  # None: the children inherit this process's environment
         self.log_dir = log_dir
         self.grace = grace
         self.clock = clock
@@ -93,7 +95,7 @@ class Supervisor:
             out = open(os.path.join(self.log_dir, f"{c.name}.log"), "ab")  # noqa: SIM115
         c.proc = subprocess.Popen(
             [sys.executable, "-m", "canhgac.cli", *c.args], stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=self.env)
         if out is not subprocess.DEVNULL:
             out.close()
         c.started = self.clock()

@@ -13,14 +13,15 @@ runner = CliRunner()
 def test_demo_writes_and_reads_back_on_the_embedded_store(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     env = {"CANHGAC_DATA_DIR": str(tmp_path / "d")}
-    result = runner.invoke(app, ["demo", "--events", "300", "--json"], env=env)
+    result = runner.invoke(app, ["demo", "--summary", "--events", "300", "--json"], env=env)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["backend"] == "sqlite"
     assert summary["written"] == 300 and summary["stored"] == 300
     assert sum(b["count"] for b in summary["events_per_dataset"]) == 300
     assert summary["fulltext 'dang nhap thanh cong' (no diacritics)"] > 0
-    again = json.loads(runner.invoke(app, ["demo", "--events", "300", "--json"], env=env).stdout)
+    args = ["demo", "--summary", "--events", "300", "--json"]
+    again = json.loads(runner.invoke(app, args, env=env).stdout)
     assert again["written"] == 0 and again["already_there"] == 300 and again["stored"] == 300
     status = runner.invoke(app, ["store", "status", "--json"], env=env)
     assert json.loads(status.stdout)["collections"]["events"] == 300
