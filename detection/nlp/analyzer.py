@@ -16,12 +16,13 @@ from detection.nlp.pipelines import (
     pick_sentiment,
     pick_topics,
     prepare,
+    topic_thresholds,
 )
 from detection.nlp.resources import load_gazetteer, load_watchlists
 from detection.nlp.text import detect_language, normalise
 from detection.nlp.watchlist import WatchListMatcher
 
-MODEL_VERSION = "canhgac-nlp-1"
+MODEL_VERSION = "canhgac-nlp-2"  # 2: softmax topics with calibrated thresholds
 
 
 class NlpAnalyzer:
@@ -56,9 +57,10 @@ class NlpAnalyzer:
         doc = self.gazetteer.doc(text)
         entities = self.gazetteer.entities(doc)
         if language in LANGUAGES:
-            cats = self.pipeline(language)(prepare(language, text)).cats
+            nlp = self.pipeline(language)
+            cats = nlp(prepare(language, text)).cats
             label, score = pick_sentiment(cats)
-            topics = pick_topics(cats)
+            topics = pick_topics(cats, topic_thresholds(nlp))
         else:
             cats, label, score, topics = {}, "neutral", 0.0, []
         ids = sorted({e["id"] for e in entities})

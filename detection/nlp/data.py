@@ -2,15 +2,19 @@
 
 Training files are ``rules/nlp/training/city_<lang>*.tsv`` with three tab-
 separated columns: sentiment (neg/neu/pos), topics (comma-separated), text.
-The held-out split is fixed by content: a sentence is in ``test`` when the
-first byte of SHA-1 of its NFC text is below 52 (about 20 %), so the split
-never depends on file order and never changes when files are appended.
+The splits are fixed by content: a text is in ``test`` when the first byte of
+SHA-1 of its NFC text is below 52 (about 20 %), in ``dev`` (the validation
+split that picks per-topic thresholds) when it is below 90 (about 15 %), else
+in ``train``; so a split never depends on file order and never changes when
+files are appended.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +52,9 @@ class Labelled:
 
 
 def split_of(text: str) -> str:
-    """``test`` or ``train``: fixed by the text's content."""
-    return "test" if hashlib.sha1(normalise(text).encode()).digest()[0] < 52 else "train"
+    """``test``, ``dev`` or ``train``: fixed by the text's content."""
+    first = hashlib.sha1(normalise(text).encode()).digest()[0]
+    return "test" if first < 52 else "dev" if first < 90 else "train"
 
 
 def parse_tsv(path: Path, lang: str) -> list[Labelled]:
@@ -114,4 +119,30 @@ def augment_folded(items: Iterable[Labelled]) -> list[Labelled]:
         if item.lang == "vi" and fold(item.text) != item.text.lower():
             out.append(Labelled(fold(item.text), item.lang, item.sentiment, item.topics,
                                 item.source))
+    return out
+
+
+def compose_long(items: Sequence[Labelled], *, seed: int = 7, per_item: float = 0.5,
+                 sizes: tuple[int, int] = (3, 6)) -> list[Labelled]:
+    """Article-length texts made by joining 3-6 sentences that share one topic
+    and one sentiment (as ``article_text`` joins title, lead and body).
+
+    The bag-of-n-grams classifiers sum one weight per n-gram, unnormalised by
+    length; trained on headlines only, the many common words of a long text
+    add up to "no topic" (see the data card).  Composites teach them that
+    long texts carry topics too.  Build them within one split only, so no
+    sentence leaks across splits."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[Labelled]] = defaultdict(list)
+    for item in items:
+        if item.source != "lexicon" and item.sentiment and len(item.topics) == 1:
+            groups[(item.lang, item.sentiment, item.topics)].append(item)
+    rng = random.Random(seed)
+    out = []
+    for (lang, sentiment, topics), members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        for _ in range(max(1, round(len(members) * per_item))):
+            k = min(len(members), rng.randint(*sizes))
+            parts = [m.text.rstrip(" .") for m in rng.sample(members, k)]
+            out.append(Labelled(". ".join(parts) + ".", lang, sentiment, topics, "composite"))
     return out

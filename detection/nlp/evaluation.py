@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 
 from detection.nlp.data import Labelled
-from detection.nlp.pipelines import pick_sentiment, pick_topics, prepare
+from detection.nlp.pipelines import pick_sentiment, pick_topics, prepare, topic_thresholds
 from detection.nlp.resources import SENTIMENTS, TOPICS
 
 
@@ -85,7 +85,8 @@ def evaluate(nlp: Language, items: Sequence[Labelled], *,
     out = {"sentiment": score_sets("sentiment", SENTIMENTS,
                                    [{i.sentiment} for i in items], sent_pred)}
     if with_topics:
-        topic_pred = [set(pick_topics(d.cats)) for d in docs]
+        limits = topic_thresholds(nlp)
+        topic_pred = [set(pick_topics(d.cats, limits)) for d in docs]
         out["topics"] = score_sets("topics", TOPICS, [set(i.topics) for i in items],
                                    topic_pred)
     return out
