@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 from starlette.middleware.cors import CORSMiddleware
 
-from api import errors
+from api import docs_ui, errors
 from api.auth.ratelimit import LoginLimiter
 from api.auth.secrets import signing_key
 from api.context import AppContext
@@ -59,11 +59,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if owns_store:
                 st.close()
 
+    assets = docs_ui.local_assets()
     app = FastAPI(title="Canhgac API", version="1", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url="/docs", redoc_url=None,
+                  lifespan=lifespan, docs_url=None if assets else docs_ui.DOCS, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.registry = CollectorRegistry()
     errors.install(app)
+    if assets is not None:  # Swagger UI from the package, not a CDN (works offline)
+        docs_ui.install(app, assets)
     for spec in ROUTES:
         deps: list[Any] = [Depends(spec.roles)] if spec.roles is not None else []
         responses = dict(ERRORS) if spec.roles is not None else {}

@@ -1,8 +1,11 @@
-"""Requests/s and p50/p99 latency of the API for the alert queue and the
-leader's summary, over a large store, from a loopback load generator.
+"""Requests/s and p50/p99 latency of the API for the alert queue, the
+leader's summary, the overview and the dashboard's aggregations (top attacked
+assets, alerts per day, article series, share of voice, top outlets), over a
+large store, from a loopback load generator.
 
     python bench/api.py [--events 100000] [--alerts 2000] [--requests 300]
                         [--concurrency 4] [--backends sqlite,opensearch]
+                        [--endpoints alerts,summary,overview,...]
 
 The issue's size is ``--events 1000000 --alerts 10000`` (aim: summary p99 <
 300 ms on SQLite).  Events come from ``canhgac.sample``; alerts, incidents and
@@ -48,6 +51,21 @@ SECRET = "bench-signing-key-" + "b" * 40
 SEVERITIES = ["informational", "low", "medium", "high", "critical"]
 STATUSES = ["new", "acknowledged", "in_progress", "resolved", "false_positive"]
 CHUNK = 50_000
+# Entity ids the articles name: some on the shipped watch lists (share of voice)
+ENTITIES = ["org.ubnd_tp", "org.thanh_uy", "market.cho_noi_cai_rang", "org.bv_dk_tp",
+            *(f"ent-{i}" for i in range(26))]
+ENDPOINTS: dict[str, str] = {
+    "alerts": "/api/v1/alerts?size=50&sort=@timestamp",
+    "alerts_filtered": "/api/v1/alerts?size=50&severity=high&status=new&domain=security",
+    "summary": "/api/v1/summary?days=7",
+    "overview": "/api/v1/overview?days=7",
+    "top_assets": "/api/v1/stats/alerts/top-assets?days=7",
+    "alerts_per_day_30d": "/api/v1/stats/alerts/per-day?days=30",
+    "sentiment_series_30d": "/api/v1/stats/articles/series?days=30",
+    "entity_series_5": "/api/v1/stats/articles/series?days=7&dimension=entity&size=5",
+    "share_of_voice": "/api/v1/stats/articles/share-of-voice?days=7",
+    "top_sources": "/api/v1/stats/articles/top-sources?days=7",
+}
 
 
 def fill(st: Store, n_events: int, n_alerts: int) -> None:
@@ -72,7 +90,9 @@ def fill(st: Store, n_events: int, n_alerts: int) -> None:
                        "status": rng.choice(STATUSES), "risk_score": rng.random() * 100,
                        "message": "Đăng nhập thất bại nhiều lần", "incident_id": f"inc-{i // 10}",
                        "rule": {"id": f"rule-{i % 40}", "name": f"Quy tắc {i % 40}"},
-                       "host": {"name": f"host-{i % 50}"}})
+                       "host": {"name": f"host-{i % 50}"},
+                       "destination": {"ip": f"10.1.{i % 7}.{i % 31}"},
+                       "user": {"name": f"user-{i % 23}"}})
         if i % 10 == 0:
             ack = format_timestamp(now - timedelta(seconds=rng.randint(0, 86400)))
             incidents.append({"id": f"inc-{i // 10}", "@timestamp": at, "created_at": at,
@@ -88,13 +108,15 @@ def fill(st: Store, n_events: int, n_alerts: int) -> None:
     for i in range(max(100, n_alerts // 5)):
         at = format_timestamp(now - timedelta(seconds=rng.randint(0, 14 * 86400)))
         score = rng.uniform(-1, 1)
+        ents = sorted({ENTITIES[i % 30], rng.choice(ENTITIES)})
+        label = "negative" if score < -0.3 else "positive" if score > 0.3 else "neutral"
         arts.append({"id": f"art-{i}", "@timestamp": at, "title": f"Tin Cần Thơ số {i}",
                      "body": "Ngập lụt và giao thông ở quận Ninh Kiều", "language": "vi",
-                     "source": {"name": f"bao-{i % 12}"}, "story_id": f"s-{i % 60}",
-                     "topics": [rng.choice(["flooding", "traffic", "tourism"])],
-                     "entities": {"id": [f"ent-{i % 30}"]},
-                     "sentiment": {"label": "negative" if score < -0.3 else "neutral",
-                                   "score": score}})
+                     "source": {"name": f"bao-{i % 12}"}, "author": f"tac-gia-{i % 40}",
+                     "story_id": f"s-{i % 60}",
+                     "topics": [rng.choice(["environment", "traffic", "tourism"])],
+                     "entities": [{"id": e, "text": e, "label": "ORG"} for e in ents],
+                     "entities_ids": ents, "sentiment": {"label": label, "score": score}})
     st.bulk("articles", arts)
     st.refresh()
 
@@ -177,10 +199,8 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
             except httpx.TransportError:
                 time.sleep(0.2)
         out: dict[str, Any] = {"fill_seconds": fill_s}
-        for name, path in (("alerts", "/api/v1/alerts?size=50&sort=@timestamp"),
-                           ("alerts_filtered", "/api/v1/alerts?size=50&severity=high"
-                                               "&status=new&domain=security"),
-                           ("summary", "/api/v1/summary?days=7")):
+        for name in args.endpoints.split(","):
+            path = ENDPOINTS[name]
             load(base + path, headers, min(20, args.requests), 2)  # warm-up
             # one client: the latency of a request alone; N clients: throughput
             # (one worker process, so N in flight also means queueing).
@@ -208,11 +228,17 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--backends", default="sqlite,opensearch")
+    ap.add_argument("--endpoints", default=",".join(ENDPOINTS),
+                    help=f"comma-separated, from: {', '.join(ENDPOINTS)}")
     args = ap.parse_args()
+    unknown = [e for e in args.endpoints.split(",") if e not in ENDPOINTS]
+    if unknown:
+        ap.error(f"unknown endpoint(s): {', '.join(unknown)}")
     backends = [b for b in args.backends.split(",") if b]
     if "opensearch" in backends and not os.environ.get("CANHGAC_TEST_OPENSEARCH_URL"):
         backends.remove("opensearch")
     result: dict[str, Any] = {"bench": "api", "events": args.events, "alerts": args.alerts,
+                              "articles": max(100, args.alerts // 5),
                               "requests": args.requests, "concurrency": args.concurrency,
                               "python": platform.python_version(), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="canhgac-bench-api-") as tmp:

@@ -14,11 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the path
     sys.path.insert(0, str(ROOT))
 
+# Imported whole before any page runs: Plotly and st.dataframe load pandas
+# lazily, and a rerun that interrupts a page mid-import left other pages seeing
+# a half-initialised module ("partially initialized module 'pandas'").
+import pandas  # noqa: E402, F401
 import streamlit as st  # noqa: E402
 
 from ui import charts  # noqa: E402
 from ui.api_client import ApiClient, ApiError, AuthError  # noqa: E402
-from ui.auth_roles import pages_for  # noqa: E402
+from ui.auth_roles import home_page, pages_for  # noqa: E402
 from ui.i18n import LANGUAGES, set_language, t  # noqa: E402
 from ui.nav import render_page  # noqa: E402
 
@@ -96,7 +100,7 @@ def main() -> None:
     if nxt in pages:
         st.session_state["page"] = nxt
     if st.session_state.get("page") not in pages:
-        st.session_state["page"] = pages[0] if pages else None
+        st.session_state["page"] = home_page(client.roles)
     st.sidebar.markdown(f"**{t('app_title')}**")
     st.sidebar.caption(t("signed_in_as", user=client.user or "", roles=", ".join(
         t(f"role_{r}") for r in client.roles)))

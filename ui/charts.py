@@ -49,11 +49,41 @@ def stacked(rows: list[dict[str, Any]], x: str, group: str, y: str,
 
 
 def line(xs: list[Any], ys: list[Any], name: str, colour: str = "#1d4ed8",
-         height: int = 220) -> go.Figure:
-    return _layout(go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name,
-                                        line={"color": colour})), height)
+         height: int = 220, y_range: tuple[float, float] | None = None) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name,
+                               line={"color": colour}, connectgaps=False))
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
+    return _layout(fig, height)
 
 
 def donut(labels: list[str], values: list[int], colours: list[str], height: int = 220) -> go.Figure:
     return _layout(go.Figure(go.Pie(labels=labels, values=values, hole=0.5,
                                     marker={"colors": colours})), height)
+
+
+def severity_hbars(labels: list[str], by_severity: list[dict[str, int]],
+                   names: dict[str, str], height: int = 220) -> go.Figure:
+    """One horizontal bar per label (first on top), stacked by severity in
+    the severity colours, most severe first."""
+    fig = go.Figure()
+    for sev in ("critical", "high", "medium", "low", "informational"):
+        values = [b.get(sev, 0) for b in by_severity]
+        if any(values):
+            fig.add_bar(y=labels[::-1], x=values[::-1], orientation="h", name=names.get(sev, sev),
+                        marker_color=SEVERITY_COLOURS[sev])
+    fig.update_layout(barmode="stack")
+    return _layout(fig, height).update_xaxes(type="linear").update_yaxes(type="category")
+
+
+def lines(rows: list[dict[str, Any]], x: str, group: str, y: str, height: int = 220,
+          y_range: tuple[float, float] | None = None) -> go.Figure:
+    """One line per ``group`` value (a gap where ``y`` is None)."""
+    fig = go.Figure()
+    for key in dict.fromkeys(r[group] for r in rows):
+        sub = [r for r in rows if r[group] == key]
+        fig.add_scatter(x=[r[x] for r in sub], y=[r[y] for r in sub], mode="lines+markers",
+                        name=str(key), connectgaps=False)
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
+    return _layout(fig, height)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,4 +32,7 @@ def ui(host: str = typer.Option(None, help="bind address (ui.host)"),
     cfg = settings().ui
     env = dict(os.environ)
     env["CANHGAC_UI__API_URL"] = api_url or cfg.api_url
-    raise typer.Exit(subprocess.call(command(host or cfg.host, port or cfg.port), env=env))
+    # exec, not a child: a supervisor's or container runtime's SIGTERM must reach
+    # Streamlit itself (a child would be orphaned, still holding the port)
+    argv = command(host or cfg.host, port or cfg.port)
+    os.execve(argv[0], argv, env)

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from ui.i18n import duration, number, t, when
-from ui.shaping import open_by_severity, trend
+from ui.shaping import asset_rows, open_by_severity, trend
 
 
 def _row(label: str, value: str) -> str:
@@ -30,6 +30,10 @@ def daily_report(summary: dict[str, Any], now: datetime | None = None) -> str:
         f"<li>{escape(str(s.get('title') or s.get('story_id')))} "
         f"({number(s.get('articles'))} · {escape(', '.join(s.get('outlets') or []))})</li>"
         for s in summary.get("top_stories") or [])
+    assets = "".join(_row(r["key"], number(r["count"]))
+                     for r in asset_rows(summary.get("top_assets") or {}))
+    assets_part = (f"<h2>{escape(t('top_assets'))}</h2><table>{assets}</table>"
+                   if assets else "")
     mtta = (summary.get("mtta") or {}).get("mean_seconds")
     mttr = (summary.get("mttr") or {}).get("mean_seconds")
     senti = (summary.get("sentiment_index") or {}).get("current")
@@ -48,4 +52,6 @@ th,td{{border:1px solid #999;padding:4px 10px;text-align:left}}@page{{size:A4}}<
 {_row(t('sentiment_index'), number(senti))}</table>
 <h2>{escape(t('week_over_week'))}</h2><table>{''.join(wow)}</table>
 <h2>{escape(t('top_stories'))}</h2><ol>{stories}</ol>
+{assets_part}
+<p>{escape(t('sentiment_index_help'))}</p>
 </body></html>"""

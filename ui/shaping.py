@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,16 +51,8 @@ def open_by_severity(by_sev: dict[str, int]) -> list[tuple[str, int]]:
 
 def per_day_rows(per_day: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """``{"security": [{key, count}], "reputation": [...]}`` → long rows for a bar chart."""
-    from ui.i18n import LOCAL_TZ
-
-    rows = []
-    for domain, buckets in per_day.items():
-        for b in buckets:
-            start = parse_time(b.get("key"))  # local midnight, stored in UTC
-            day = start.astimezone(LOCAL_TZ).strftime("%Y-%m-%d") if start else str(b.get("key"))
-            rows.append({"day": day, "domain": domain,
-                         "count": int(b.get("count") or 0)})
-    return rows
+    return [{"day": local_day(b.get("key")), "domain": domain, "count": int(b.get("count") or 0)}
+            for domain, buckets in per_day.items() for b in buckets]
 
 
 def trend(change: dict[str, Any] | None) -> tuple[str, str]:
@@ -166,28 +159,63 @@ def sentiment_rows(buckets: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return [(s, counts.get(s, 0)) for s in ("negative", "neutral", "positive")]
 
 
-def share_of_voice(buckets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Share (0..1) of each bucket in the total."""
-    total = sum(int(b.get("count") or 0) for b in buckets) or 1
-    return [{"key": str(b.get("key")), "count": int(b.get("count") or 0),
-             "share": int(b.get("count") or 0) / total} for b in buckets]
-
-
-def mentions_over_time(articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Articles → per local day: volume and mean sentiment score."""
+def local_day(key: Any) -> str:
+    """A bucket key (UTC instant of a local midnight) → ``YYYY-MM-DD`` in Cần Thơ."""
     from ui.i18n import LOCAL_TZ
 
-    days: dict[str, list[float]] = {}
-    counts: dict[str, int] = {}
-    for a in articles:
-        dt = parse_time(a.get("@timestamp"))
-        if dt is None:
-            continue
-        day = dt.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
-        counts[day] = counts.get(day, 0) + 1
-        score = get_path(a, "sentiment.score")
-        if isinstance(score, int | float):
-            days.setdefault(day, []).append(float(score))
-    return [{"day": d, "count": counts[d],
-             "sentiment": (sum(days[d]) / len(days[d])) if days.get(d) else None}
-            for d in sorted(counts)]
+    start = parse_time(key)
+    return start.astimezone(LOCAL_TZ).strftime("%Y-%m-%d") if start else str(key)
+
+
+def local_bucket(key: Any, daily: bool = True) -> str:
+    """A bucket key as a label: the local day, or day and hour for shorter buckets."""
+    from ui.i18n import LOCAL_TZ
+
+    if daily:
+        return local_day(key)
+    start = parse_time(key)
+    return start.astimezone(LOCAL_TZ).strftime("%d/%m %H:%M") if start else str(key)
+
+
+def sentiment_series(points: list[dict[str, Any]], daily: bool = True) -> list[dict[str, Any]]:
+    """The API's sentiment points → ``{"day", "count", "index"}`` rows (index None
+    on a bucket with no article: a gap in the line, not a zero)."""
+    return [{"day": local_bucket(p.get("key"), daily), "count": int(p.get("count") or 0),
+             "index": p.get("index")} for p in points]
+
+
+def series_rows(series: list[dict[str, Any]], name: Callable[[dict[str, Any]], str],
+                daily: bool = True) -> list[dict[str, Any]]:
+    """One series per value (``/stats/articles/series``) → long rows for charts."""
+    return [{"day": local_bucket(p.get("key"), daily), "name": name(s),
+             "count": int(p.get("count") or 0), "index": p.get("index")}
+            for s in series for p in s.get("points") or []]
+
+
+def asset_rows(assets: dict[str, list[dict[str, Any]]], limit: int = 6) -> list[dict[str, Any]]:
+    """Top attacked assets over every asset field, most alerts first (hosts
+    before addresses on a tie), each with its alerts per severity."""
+    rows = []
+    for rank, field in enumerate(assets):
+        for b in assets[field]:
+            rows.append({"field": field, "key": str(b.get("key")), "count": int(b.get("count") or 0),
+                         "by_severity": {s: int((b.get("by_severity") or {}).get(s, 0))
+                                         for s in SEVERITIES}, "_rank": rank})
+    rows.sort(key=lambda r: (-r["count"], r["_rank"], r["key"]))
+    return [{k: v for k, v in r.items() if k != "_rank"} for r in rows[:limit]]
+
+
+def share_rows(items: list[dict[str, Any]], name: Callable[[dict[str, Any]], str]
+               ) -> list[dict[str, Any]]:
+    """Share-of-voice items → rows with a label, the share in percent and the trend."""
+    return [{"label": name(i), "count": int(i.get("count") or 0),
+             "percent": round(100.0 * float(i.get("share") or 0), 1),
+             "negative": int(i.get("negative") or 0),
+             "change": {"change_pct": i.get("change_pct")}} for i in items]
+
+
+def source_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Top outlets/authors → table rows (negative share in percent)."""
+    return [{"name": str(i.get("key")), "count": int(i.get("count") or 0),
+             "negative_pct": round(100.0 * float(i.get("negative_share") or 0), 1)}
+            for i in items]

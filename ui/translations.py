@@ -82,6 +82,13 @@ VI: dict[str, str] = {
     "done_rule": "Đã cập nhật quy tắc", "coverage": "Độ phủ theo backend", "backend": "Backend",
     "name": "Tên", "kind": "Loại", "enabled": "Bật", "health": "Tình trạng",
     "last_activity": "Hoạt động gần nhất", "collectors": "Bộ thu thập",
+    "points_unit": "điểm", "sentiment_over_time": "Chỉ số cảm xúc theo ngày",
+    "sentiment_index_help": "Chỉ số cảm xúc = (số bài tích cực − tiêu cực) / tổng số bài × 100",
+    "dimension": "Xem theo", "dim_entity": "đối tượng", "dim_topic": "chủ đề",
+    "volume_by": "Số bài theo ngày, theo {what}",
+    "share_watched": "Thị phần đưa tin của các đối tượng theo dõi",
+    "top_outlets": "Cơ quan báo chí, trang đăng nhiều nhất", "top_authors": "Tác giả viết nhiều nhất",
+    "col_articles": "Số bài", "col_negative": "Tiêu cực (%)", "negative_unit": "tiêu cực",
 }
 
 EN: dict[str, str] = {
@@ -159,6 +166,13 @@ EN: dict[str, str] = {
     "done_rule": "Rule updated", "coverage": "Coverage per backend", "backend": "Backend",
     "name": "Name", "kind": "Kind", "enabled": "Enabled", "health": "Health",
     "last_activity": "Last activity", "collectors": "Collectors",
+    "points_unit": "points", "sentiment_over_time": "Sentiment index per day",
+    "sentiment_index_help": "Sentiment index = (positive − negative articles) / all articles × 100",
+    "dimension": "Break down by", "dim_entity": "entity", "dim_topic": "topic",
+    "volume_by": "Articles per day, by {what}",
+    "share_watched": "Share of voice of the watched entities",
+    "top_outlets": "Top outlets and pages", "top_authors": "Top authors",
+    "col_articles": "Articles", "col_negative": "Negative (%)", "negative_unit": "negative",
 }
 
 TABLES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

@@ -32,6 +32,7 @@ from api.routes import (
     ingest,
     rules,
     sources,
+    stats,
     summary,
     suppressions,
     users,
@@ -129,7 +130,17 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("POST", f"{V1}/sources", sources.create_source, ADMIN, "sources", 201),
     RouteSpec("PATCH", f"{V1}/sources/{{source_id}}", sources.update_source, ADMIN, "sources"),
     RouteSpec("GET", f"{V1}/collectors/health", sources.collector_health, ANY_READ, "sources"),
-    # leaders and audit
+    # the dashboard's aggregations (computed in the store)
+    RouteSpec("GET", f"{V1}/stats/alerts/per-day", stats.alerts_per_day, ANY_READ, "stats"),
+    RouteSpec("GET", f"{V1}/stats/alerts/top-assets", stats.top_assets, SECURITY_READ, "stats"),
+    RouteSpec("GET", f"{V1}/stats/articles/series", stats.article_series, REPUTATION_READ,
+              "stats"),
+    RouteSpec("GET", f"{V1}/stats/articles/share-of-voice", stats.share_of_voice,
+              REPUTATION_READ, "stats"),
+    RouteSpec("GET", f"{V1}/stats/articles/top-sources", stats.top_sources, REPUTATION_READ,
+              "stats"),
+    # the one screen: each person's domains, the leader's summary, and audit
+    RouteSpec("GET", f"{V1}/overview", summary.overview, ANY_PERSON, "summary"),
     RouteSpec("GET", f"{V1}/summary", summary.summary, LEADER, "summary"),
     RouteSpec("GET", f"{V1}/audit", audit_log.list_audit, ADMIN, "audit"),
 ]

@@ -16,7 +16,8 @@ from api.errors import BadRequest, NotFoundError
 from api.models import ListQuery, Page, Strict
 from api.queries import combine, one_or_many, page, text, time_range, ts
 from api.routes.common import DocId, caller
-from store.query import Avg, Range, Sort, Term, TermsAgg
+from api.stats.articles import story_cards
+from store.query import Avg, Range, Term, TermsAgg
 
 Sentiment = Literal["negative", "neutral", "positive"]
 ArticleSort = Literal["@timestamp", "fetched_at", "sentiment.score", "source.name"]
@@ -35,7 +36,7 @@ class ArticleQuery(ListQuery):
 def _filters(p: ArticleQuery) -> list[Any]:
     return [*text(p.q), *time_range("@timestamp", p.since, p.until),
             *one_or_many("source.name", p.source), *one_or_many("topics", p.topic),
-            *one_or_many("entities.id", p.entity),
+            *one_or_many("entities_ids", p.entity),
             *one_or_many("sentiment.label", list(p.sentiment)),
             *one_or_many("language", list(p.language)),
             *([Term("story_id", p.story)] if p.story else [])]
@@ -69,25 +70,12 @@ def stories(request: Request, p: Annotated[WindowQuery, Query()]) -> dict[str, A
     return {"since": ts(since), "items": story_cards(c.store, top)}
 
 
-def story_cards(store: Any, buckets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each story bucket with its newest article's title and the outlets covering it."""
-    out = []
-    for b in buckets:
-        q = Term("story_id", b["key"])
-        first = store.search("articles", q, sort=[Sort("@timestamp", "desc")], size=1).hits
-        outlets = store.aggregate("articles", {"o": TermsAgg("source.name", 20)}, q)["o"]
-        head = first[0].source if first else {}
-        out.append({"story_id": b["key"], "articles": b["count"], "title": head.get("title"),
-                    "latest": head.get("@timestamp"), "outlets": [o["key"] for o in outlets]})
-    return out
-
-
 def stats(request: Request, p: Annotated[WindowQuery, Query()]) -> dict[str, Any]:
     """Top entities, topics, outlets and the sentiment mix over the window."""
     c = ctx(request)
     since = datetime.now(UTC) - timedelta(days=p.days)
     aggs = c.store.aggregate("articles", {
-        "entities": TermsAgg("entities.id", p.size), "topics": TermsAgg("topics", p.size),
+        "entities": TermsAgg("entities_ids", p.size), "topics": TermsAgg("topics", p.size),
         "sources": TermsAgg("source.name", p.size), "sentiment": TermsAgg("sentiment.label", 3),
         "sentiment_avg": Avg("sentiment.score")}, Range("@timestamp", gte=ts(since)))
     return {"since": ts(since), **aggs}

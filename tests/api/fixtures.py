@@ -33,20 +33,25 @@ def incident(alerts: list[dict], domain: str, key: str) -> dict:
     return inc
 
 
+def entities(*ids: str) -> dict[str, Any]:
+    """Entities as ``detection.nlp.enrich`` writes them: objects and the flat id list."""
+    return {"entities": [{"id": i, "text": i.split(".")[-1], "label": "LOC"} for i in ids],
+            "entities_ids": list(ids)}
+
+
 ARTICLES = [
     {"id": "a1", "@timestamp": ts(60), "title": "Ngập lụt nghiêm trọng ở Cần Thơ",
      "body": "Mưa lớn gây ngập nhiều tuyến đường quận Ninh Kiều.", "language": "vi",
      "source": {"name": "Báo Phù Sa"}, "story_id": "s-ngap", "topics": ["flooding"],
-     "entities": {"id": ["loc:ninh-kieu"]}, "sentiment": {"label": "negative", "score": -0.7}},
+     **entities("loc.ninh_kieu"), "sentiment": {"label": "negative", "score": -0.7}},
     {"id": "a2", "@timestamp": ts(50), "title": "Cần Thơ khắc phục ngập sau mưa",
      "body": "Thành phố triển khai bơm nước chống ngập.", "language": "vi",
      "source": {"name": "Tin Sông Hậu"}, "story_id": "s-ngap", "topics": ["flooding"],
-     "entities": {"id": ["loc:ninh-kieu", "org:ubnd-can-tho"]},
-     "sentiment": {"label": "neutral", "score": 0.0}},
+     **entities("loc.ninh_kieu", "org.ubnd_tp"), "sentiment": {"label": "neutral", "score": 0.0}},
     {"id": "a3", "@timestamp": ts(40), "title": "Lễ hội bánh dân gian Nam Bộ",
      "body": "Du khách đông vui tại bến Ninh Kiều.", "language": "vi",
      "source": {"name": "Nhịp Sống Miền Tây"}, "story_id": "s-le-hoi", "topics": ["tourism"],
-     "entities": {"id": ["loc:ninh-kieu"]}, "sentiment": {"label": "positive", "score": 0.8}},
+     **entities("loc.ninh_kieu"), "sentiment": {"label": "positive", "score": 0.8}},
 ]
 
 

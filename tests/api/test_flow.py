@@ -108,7 +108,9 @@ def test_end_to_end(client_all: TestClient, creds_all, store) -> None:
     stories = c.get("/api/v1/articles/stories", headers=h["comms"]).json()["items"]
     assert stories[0]["story_id"] == "s-ngap" and stories[0]["articles"] == 2
     stats = c.get("/api/v1/articles/stats", headers=h["leader"]).json()
-    assert stats["entities"][0] == {"key": "loc:ninh-kieu", "count": 3}
+    assert stats["entities"][0] == {"key": "loc.ninh_kieu", "count": 3}
+    assert c.get("/api/v1/articles", params={"entity": "org.ubnd_tp"},
+                 headers=h["comms"]).json()["total"] == 1
     lab = c.post("/api/v1/articles/a2/labels", json={"sentiment": "negative", "note": "sai"},
                  headers=h["comms"])
     assert lab.status_code == 200

@@ -50,6 +50,15 @@ def _search_inputs(seeded, text: str) -> None:
         body = _ok(c.get(path, params=params, headers=a))
         if "total" in body:
             assert body["total"] == 0, (path, params)
+    for dim in ("entity", "topic", "source", "author"):
+        body = _ok(c.get("/api/v1/stats/articles/series", params={
+            "dimension": dim, "values": [text]}, headers=a))
+        if "series" in body:
+            assert [s["total"] for s in body["series"]] == [0], (dim, text)
+        body = _ok(c.get("/api/v1/stats/articles/share-of-voice", params={
+            "dimension": dim, "values": [text]}, headers=a))
+        if "items" in body:
+            assert body["mentions"] == 0, (dim, text)
     body = _ok(c.post("/api/v1/events/search", json={
         "q": text, "query": {"term": {"host.name": text}}}, headers=a))
     assert body.get("total", 0) == 0

@@ -17,7 +17,7 @@ from tests.api.conftest import PASSWORD, token_for
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
           ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh")}
-DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
+DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/assets"}
 
 
 def _declared(route: APIRoute) -> tuple[str, ...] | None:
@@ -95,3 +95,5 @@ def test_user_with_two_roles_gets_both(client: TestClient, db) -> None:
     assert client.get("/api/v1/events", headers=h).status_code == 200
     assert client.get("/api/v1/articles", headers=h).status_code == 200
     assert client.get("/api/v1/summary", headers=h).status_code == 403
+    assert client.get("/api/v1/overview", headers=h).json()["domains"] == ["security",
+                                                                           "reputation"]

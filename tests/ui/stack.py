@@ -81,16 +81,18 @@ def seed(data_dir: Path) -> dict[str, Any]:
     st.bulk("incidents", incs)
     articles = [{"id": f"bai-{i}", "@timestamp": _ts(now - timedelta(hours=3 * i)),
                  "title": title, "body": title + ".", "language": "vi",
-                 "source": {"name": outlet}, "story_id": story, "topics": [topic],
-                 "entities": {"id": ["loc:ninh-kieu"]},
-                 "sentiment": {"label": label, "score": score}}
-                for i, (title, outlet, story, topic, label, score) in enumerate([
-                    ("Mưa lớn gây ngập đường Nguyễn Văn Cừ", "Báo Phù Sa", "s-ngap", "flooding",
-                     "negative", -0.6),
-                    ("Thành phố bơm nước chống ngập", "Tin Sông Hậu", "s-ngap", "flooding",
-                     "neutral", 0.1),
-                    ("Chợ nổi Cái Răng đón khách", "Nhịp Sống Miền Tây", "s-cho-noi", "tourism",
-                     "positive", 0.7)], start=1)]
+                 "source": {"name": outlet}, "author": author, "story_id": story,
+                 "topics": [topic], "entities": [{"id": e, "text": e, "label": "ORG"}
+                                                 for e in ents],
+                 "entities_ids": ents, "sentiment": {"label": label, "score": score}}
+                for i, (title, outlet, author, story, topic, ents, label, score) in enumerate([
+                    ("Mưa lớn gây ngập đường Nguyễn Văn Cừ", "Báo Phù Sa", "Trần Văn An",
+                     "s-ngap", "environment", ["loc.ninh_kieu", "org.ubnd_tp"], "negative", -0.6),
+                    ("Thành phố bơm nước chống ngập", "Tin Sông Hậu", "Lê Thị Bình", "s-ngap",
+                     "environment", ["org.ubnd_tp"], "neutral", 0.1),
+                    ("Chợ nổi Cái Răng đón khách", "Nhịp Sống Miền Tây", "Lê Thị Bình",
+                     "s-cho-noi", "tourism", ["market.cho_noi_cai_rang"], "positive", 0.7)],
+                    start=1)]
     st.bulk("articles", articles)
     for name in ("events", "alerts", "incidents", "articles", "users"):
         st.refresh(name)

@@ -51,8 +51,8 @@ def test_wrong_password_is_refused(app: AppTest) -> None:
 
 @pytest.mark.parametrize(("role", "pages"), [
     ("leader", ["overview", "alerts", "search", "monitoring"]),
-    ("soc_analyst", ["alerts", "search", "rules", "sources"]),
-    ("comms", ["alerts", "monitoring", "sources"]),
+    ("soc_analyst", ["overview", "alerts", "search", "rules", "sources"]),
+    ("comms", ["overview", "alerts", "monitoring", "sources"]),
     ("admin", ["overview", "alerts", "search", "monitoring", "rules", "sources"]),
 ])
 def test_pages_follow_the_role(app: AppTest, role: str, pages: list[str]) -> None:
@@ -79,6 +79,46 @@ def test_overview_shows_the_summary(app: AppTest) -> None:
     opened = next(m for m in app.metric if m.label == "Sự cố đang mở")
     assert opened.value == "2"
     assert "Mưa lớn gây ngập đường Nguyễn Văn Cừ" in texts(app)
+
+
+def test_overview_for_analysts_is_their_half(app: AppTest) -> None:
+    login(app, "soc_analyst")
+    assert app.radio(key="page").value == "alerts"  # the queue first; overview one click away
+    app.radio(key="page").set_value("overview").run()
+    assert not app.exception
+    opened = next(m for m in app.metric if m.label == "Sự cố đang mở")
+    assert opened.value == "1"  # the security incident only
+    shown = texts(app)
+    assert "Tài sản bị tấn công nhiều nhất" in shown
+    assert "Câu chuyện nổi bật" not in shown and "Chỉ số cảm xúc" not in [
+        m.label for m in app.metric]
+
+
+def test_overview_for_comms_is_the_reputation_half(app: AppTest) -> None:
+    login(app, "comms")
+    app.radio(key="page").set_value("overview").run()
+    assert not app.exception
+    assert next(m for m in app.metric if m.label == "Sự cố đang mở").value == "1"
+    assert "Chỉ số cảm xúc" in [m.label for m in app.metric]
+    shown = texts(app)
+    assert "Mưa lớn gây ngập đường Nguyễn Văn Cừ" in shown  # a top story
+    assert "Tài sản bị tấn công nhiều nhất" not in shown
+
+
+def test_monitoring_uses_the_api_aggregations(app: AppTest) -> None:
+    login(app, "comms")
+    app.radio(key="page").set_value("monitoring").run()
+    assert not app.exception
+    shown = texts(app)
+    assert "Thị phần đưa tin của các đối tượng theo dõi" in shown  # watch-list entities
+    assert "• UBND thành phố Cần Thơ: 66,7 % (2 bài, 1 tiêu cực)" in shown  # gazetteer name
+    outlets, authors = (d.value for d in app.dataframe)
+    assert list(outlets["Tên"]) == ["Báo Phù Sa", "Nhịp Sống Miền Tây", "Tin Sông Hậu"]
+    assert list(authors["Tên"]) == ["Lê Thị Bình", "Trần Văn An"]
+    assert list(authors["Số bài"]) == [2, 1]
+    app.radio(key="m_dim_vi").set_value("topic").run()
+    assert not app.exception
+    assert "Số bài theo ngày, theo chủ đề" in texts(app)
 
 
 def test_soc_acknowledges_through_the_api(app: AppTest, live_api: dict[str, Any]) -> None:

@@ -25,8 +25,8 @@ DOCS = ROOT / "docs" / "screenshots"
 NAV = {"overview": "Tổng quan", "alerts": "Cảnh báo & Sự cố", "search": "Tìm kiếm",
        "monitoring": "Dư luận", "rules": "Quy tắc", "sources": "Nguồn"}
 ROLE_PAGES = {"leader": ["overview", "alerts", "search", "monitoring"],
-              "soc_analyst": ["alerts", "search", "rules", "sources"],
-              "comms": ["alerts", "monitoring", "sources"],
+              "soc_analyst": ["overview", "alerts", "search", "rules", "sources"],
+              "comms": ["overview", "alerts", "monitoring", "sources"],
               "admin": list(NAV)}
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
@@ -95,11 +95,32 @@ def go(page: Any, key: str) -> None:
 
 
 def settle(page: Any) -> None:
-    """Wait until Streamlit has finished the run: no 'running' indicator and no
-    element left over (stale) from the previous page."""
+    """Wait until Streamlit has finished the run: no 'running' indicator, no
+    element left over (stale) from the previous page, no placeholder, every
+    chart drawn."""
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
+        " && !document.querySelector('[data-stale=\"true\"]')"
+        # no placeholder waiting for its element (Plotly's code loads after the text)
+        " && !document.querySelector('[data-testid=\"stSkeleton\"],"
+        " [data-testid=\"stSkeletonElement\"]')"
+        " && [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+        ".every(c => c.querySelector('svg.main-svg'))", timeout=WAIT_MS)
+
+
+# Elements outside the sidebar that scroll (content taller than their box).
+OVERFLOWING = """() => [...document.querySelectorAll('*')].filter(el => {
+    if (el.closest('[data-testid="stSidebar"]')) return false;
+    const style = getComputedStyle(el);
+    const scrolls = el === document.scrollingElement
+        || ['auto', 'scroll'].includes(style.overflowY);
+    return scrolls && el.scrollHeight > el.clientHeight + 2;
+}).map(el => (el.dataset && el.dataset.testid) || el.tagName)"""
+
+
+def fits_one_screen(page: Any) -> list[str]:
+    """What would need scrolling on this 1920x1080 page (nothing, on the overview)."""
+    return page.evaluate(OVERFLOWING)
 
 
 @pytest.mark.parametrize("role", ["leader", "soc_analyst", "comms", "admin"])
@@ -110,6 +131,12 @@ def test_each_role_sees_its_pages(browser: Any, stack: dict[str, Any], role: str
     for key, label in NAV.items():
         shown = side.get_by_text(label, exact=True).count() > 0
         assert shown == (key in ROLE_PAGES[role]), (role, key)
+    settle(page)  # the home page has finished drawing before we move on
+    go(page, "overview")
+    settle(page)
+    assert fits_one_screen(page) == [], role  # the overview needs no scrolling
+    if role in ("soc_analyst", "comms"):
+        page.screenshot(path=str(stack["shots"] / f"overview-{role.replace('_', '-')}.png"))
     if role == "admin":
         for key in NAV:
             go(page, key)

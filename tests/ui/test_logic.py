@@ -28,6 +28,7 @@ FAMILIES = {
     "act_": ["acknowledge", "in_progress", "resolve", "false_positive", "reopen", "enable",
              "disable"],
     "tl_": ["status", "assign", "comment", "link_alerts", "merge", "None"],
+    "dim_": ["entity", "topic"],
     # ui.i18n.topic(): every topic the NLP models emit has a label
     "topic_": ["traffic", "environment", "public_order", "public_services", "tourism",
                "health", "education", "economy", "cyber"],
@@ -145,17 +146,70 @@ def test_event_query_and_interval() -> None:
     assert shaping.interval_for(30 * 86400) == "6h"
 
 
-def test_sentiment_share_and_mentions() -> None:
+def test_sentiment_mix_and_series_use_local_days() -> None:
     assert shaping.sentiment_rows([{"key": "positive", "count": 2}]) == [
         ("negative", 0), ("neutral", 0), ("positive", 2)]
-    sov = shaping.share_of_voice([{"key": "A", "count": 3}, {"key": "B", "count": 1}])
-    assert [r["share"] for r in sov] == [0.75, 0.25]
-    series = shaping.mentions_over_time([
-        {"@timestamp": "2026-11-26T18:00:00.000Z", "sentiment": {"score": -0.5}},
-        {"@timestamp": "2026-11-26T16:00:00.000Z", "sentiment": {"score": 0.5}},
-        {"@timestamp": "2026-11-26T19:00:00.000Z", "sentiment": {"score": 0.0}}])
-    assert series == [{"day": "2026-11-26", "count": 1, "sentiment": 0.5},
-                      {"day": "2026-11-27", "count": 2, "sentiment": -0.25}]
+    points = [{"key": "2026-11-25T17:00:00.000Z", "count": 0, "index": None},
+              {"key": "2026-11-26T17:00:00.000Z", "count": 4, "index": -50.0}]
+    assert shaping.sentiment_series(points) == [
+        {"day": "2026-11-26", "count": 0, "index": None},
+        {"day": "2026-11-27", "count": 4, "index": -50.0}]
+    assert shaping.sentiment_series(points, daily=False)[1]["day"] == "27/11 00:00"
+    series = [{"key": "org.ubnd_tp", "name": "UBND thành phố", "points": points},
+              {"key": "loc.x", "name": None, "points": points[:1]}]
+    rows = shaping.series_rows(series, lambda s: s.get("name") or s["key"])
+    assert [(r["name"], r["day"], r["count"]) for r in rows] == [
+        ("UBND thành phố", "2026-11-26", 0), ("UBND thành phố", "2026-11-27", 4),
+        ("loc.x", "2026-11-26", 0)]
+
+
+def test_assets_merge_fields_most_alerts_first() -> None:
+    assets = {"host.name": [{"key": "web-1", "count": 3, "by_severity": {"high": 2, "low": 1}},
+                            {"key": "db-1", "count": 1, "by_severity": {"critical": 1}}],
+              "destination.ip": [{"key": "10.0.0.5", "count": 3,
+                                  "by_severity": {"medium": 3}},
+                                 {"key": "10.0.0.6", "count": 2, "by_severity": {"low": 2}}]}
+    rows = shaping.asset_rows(assets, limit=3)
+    assert [(r["field"], r["key"]) for r in rows] == [
+        ("host.name", "web-1"), ("destination.ip", "10.0.0.5"), ("destination.ip", "10.0.0.6")]
+    assert rows[0]["by_severity"] == {"critical": 0, "high": 2, "medium": 0, "low": 1,
+                                      "informational": 0}
+    assert shaping.asset_rows({}) == []
+
+
+def test_share_and_source_rows() -> None:
+    items = [{"key": "org.ubnd_tp", "name": "UBND", "count": 3, "share": 0.75, "negative": 2,
+              "change_pct": 50.0}, {"key": "x", "name": None, "count": 1, "share": 0.25}]
+    rows = shaping.share_rows(items, lambda i: i.get("name") or i["key"])
+    assert [(r["label"], r["percent"], r["negative"]) for r in rows] == [
+        ("UBND", 75.0, 2), ("x", 25.0, 0)]
+    assert shaping.trend(rows[0]["change"])[0] == "▲"
+    assert shaping.trend(rows[1]["change"])[0] == "→"
+    assert shaping.source_rows([{"key": "Báo A", "count": 4, "negative_share": 0.25}]) == [
+        {"name": "Báo A", "count": 4, "negative_pct": 25.0}]
+
+
+def test_overview_panels_follow_the_domains() -> None:
+    from ui.screens.overview import panels
+
+    names = {d: [n for n, _ in panels(d)] for d in ("security", "reputation")}
+    both = [n for n, _ in panels(["security", "reputation"])]
+    assert "top_assets" in names["security"] and "top_stories" not in names["security"]
+    assert "sentiment_over_time" in names["reputation"] and "top_assets" not in names[
+        "reputation"]
+    assert set(both) == set(names["security"]) | set(names["reputation"])
+    assert len(both) == 6  # two rows of three: one screen at 1920x1080
+
+
+def test_home_page_by_role() -> None:
+    from ui.auth_roles import home_page, pages_for
+
+    assert home_page(["leader"]) == "overview"
+    assert home_page(["soc_analyst"]) == "alerts"
+    assert home_page(["comms"]) == "alerts"
+    assert home_page(["soc_analyst", "leader"]) == "overview"
+    assert home_page(["ingest"]) is None
+    assert pages_for(["soc_analyst"])[0] == "overview"
 
 
 def test_daily_report_is_printable_html() -> None:
@@ -170,6 +224,10 @@ def test_daily_report_is_printable_html() -> None:
     assert "10 ▲ (25 %)" in html
     assert "Ngập &lt;đường&gt;" in html and "<script" not in html
     assert "26/11/2026 08:00" in html
+    with_assets = daily_report({**summary, "top_assets": {"host.name": [
+        {"key": "web-1", "count": 7, "by_severity": {"high": 7}}]}})
+    assert "<tr><th>web-1</th><td>7</td></tr>" in with_assets
+    assert "web-1" not in html
 
 
 def test_large_font_mode_and_consistent_colours() -> None:
