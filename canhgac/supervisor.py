@@ -127,7 +127,7 @@ class Supervisor:
         self._stop.set()
         for c in self.components:
             if c.proc is not None and c.proc.poll() is None:
-                c.proc.send_signal(signal.SIGTERM)
+                _signal_group(c.proc, signal.SIGTERM)
                 c.state = "stopping"
         deadline = self.clock() + self.grace
         for c in self.components:
@@ -136,7 +136,7 @@ class Supervisor:
             try:
                 c.proc.wait(timeout=max(0.0, deadline - self.clock()))
             except subprocess.TimeoutExpired:
-                c.proc.kill()
+                _signal_group(c.proc, signal.SIGKILL)
                 c.proc.wait(timeout=10)
             c.proc = None  # last_exit keeps the last exit of its own accord
             c.state = "stopped"
@@ -154,6 +154,17 @@ class Supervisor:
                  "pid": c.proc.pid if c.proc else None, "restarts": c.restarts, "runs": c.runs,
                  "uptime_s": round(now - c.started) if c.proc else 0,
                  "last_exit": c.last_exit} for c in self.components]
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the child's whole process group (each child leads its own), so
+    anything it started (a crawl's Scrapy process, ...) stops with it."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        proc.send_signal(sig)
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:

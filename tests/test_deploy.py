@@ -200,6 +200,12 @@ def test_every_service_entry_point_runs_and_passes_its_health_check(tmp_path: Pa
         if url:  # leave the shared test node as it was
             httpx.delete(f"{url}/_data_stream/logs-*-{NAMESPACE}", timeout=30)
             httpx.delete(f"{url}/canhgac-{NAMESPACE}-*", timeout=30)
+    # nothing the services started outlives them (the dashboard's port is free again)
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", ports[8501]))
     # SIGTERM is a clean stop for every service (compose stops them that way)
     assert all(code in (0, -signal.SIGTERM) for code in codes.values()), {
         n: (c, (tmp_path / f"{n}.log").read_text(errors="replace")[-1500:])

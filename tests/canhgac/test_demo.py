@@ -120,6 +120,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             except subprocess.TimeoutExpired:
                 run.proc.kill()
                 run.proc.wait(timeout=10)
+    # Ctrl-C/SIGTERM stops everything it started: nothing keeps the ports
+    assert run.proc.returncode == 0, run.output[-3000:]
+    assert scenario.port_free("127.0.0.1", api_port) and scenario.port_free("127.0.0.1", ui_port)
 
 
 def login(api: str, accounts: dict[str, Any], role: str) -> dict[str, str]:
