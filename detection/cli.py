@@ -147,33 +147,44 @@ def rules_test(rules: list[Path] = typer.Argument(..., help="rule files or folde
         raise typer.Exit(1)
 
 
-def _detector():
+SHARD_HELP = ("i/n: run only the rules whose id hashes into share i of n (default: "
+              "detection.shard, 1/1 = every rule)")
+
+
+def _detector(shard: str | None = None):
     from canhgac.cli import open_store
-    from detection.sigma.runner import SigmaDetector
+    from detection.sigma.runner import SigmaDetector, parse_shard
 
     cfg = _cfg()
     d = cfg.detection
+    try:
+        share = parse_shard(shard or d.shard)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     st = open_store(cfg)
     return d, SigmaDetector(st, _ruleset(), windows=d.windows_pipeline, batch_size=d.batch_size,
                             lookback_seconds=d.lookback_seconds,
-                            max_alert_events=d.max_alert_events)
+                            max_alert_events=d.max_alert_events, shard=share)
 
 
 @detect_app.command("once")
-def detect_once() -> None:
+def detect_once(shard: str = typer.Option(None, "--shard", help=SHARD_HELP)) -> None:
     """One incremental detection pass."""
-    _, det = _detector()
+    _, det = _detector(shard)
     r = det.run_once()
     sys.stdout.write(json.dumps({"events": r.events, "matches": r.matches,
                                  "alerts_written": r.alerts_written,
                                  "correlations_fired": r.correlations_fired,
+                                 "shard": "/".join(map(str, det.shard)),
                                  "broken": r.broken}) + "\n")
 
 
 @detect_app.command("run")
-def detect_run(max_passes: int = typer.Option(0, help="stop after N passes (0: forever)")) -> None:
+def detect_run(max_passes: int = typer.Option(0, help="stop after N passes (0: forever)"),
+               shard: str = typer.Option(None, "--shard", help=SHARD_HELP)) -> None:
     """Detection passes every ``detection.interval_seconds``."""
-    d, det = _detector()
+    d, det = _detector(shard)
     n = 0
     while True:
         r = det.run_once()

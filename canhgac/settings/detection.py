@@ -23,6 +23,10 @@ class DetectionSettings(Section):
     batch_size: int = Field(5000, gt=0, le=10000, description="events fetched per page")
     max_alert_events: int = Field(
         100, gt=0, description="event ids kept on one correlation alert")
+    shard: str = Field(
+        "1/1", pattern=r"^\s*[1-9][0-9]*\s*/\s*[1-9][0-9]*\s*$",
+        description="i/n: this worker runs only the rules whose id hashes into share i "
+                    "of n (one checkpoint per share); 1/1 runs every rule")
     engine_format: str = Field(
         "lucene", pattern="^(lucene|dsl_lucene)$", description="engine query output format")
     windows_pipeline: str = Field(

@@ -85,6 +85,24 @@ def leaf_matches(matches: list[Match]) -> list[Match]:
     return sorted(out.values(), key=lambda m: (m.timestamp or "", m.event_id))
 
 
+def entity_match(kind: str, base_ids: list[str], firing: Firing) -> Match | None:
+    """The base match whose entity fields (host, user, addresses) an alert of
+    ``firing`` should show, None for "the first event" (every kind but one).
+    For ``temporal_ordered`` it is the match that completed the last step (its
+    latest base event when that step is a chained firing): in "brute force
+    then successful login" the account that got in, not the one guessed at."""
+    if kind != "temporal_ordered":
+        return None
+    pos, last = 0, None
+    for m in firing.matches:  # window order, as _holds walks it
+        if pos < len(base_ids) and m.rule_id == base_ids[pos]:
+            pos += 1
+            last = m
+    if last is None or pos < len(base_ids):
+        return None
+    return leaf_matches([last])[-1] if last.parts else last
+
+
 def why_unsupported(corr: SigmaCorrelationRule,
                     referenced: dict[str, SigmaCorrelationRule] | None = None) -> str | None:
     """Why we cannot evaluate a correlation, None when we can.  ``referenced``:

@@ -7,10 +7,20 @@ never skips), deterministic alert ids (a re-read never duplicates).
 * Engine: ``_msearch`` batches of rules (``engine_exec``: only the rules
   whose log source has events in the range) over ``event.ingested`` in
   ``(checkpoint - lookback, now]``; the checkpoint is ``now`` of the pass.
-* Correlations: after each pass, base rules are re-run over ``@timestamp`` in
-  ``[earliest new match - timespan, latest + timespan]`` and windows slide
-  (``correlation``); the checkpoint keeps, per group, the end of the last
-  window fired, so a window never fires twice.
+* Correlations: after each pass, each correlation with new base matches
+  takes the base matches with ``@timestamp`` in ``[earliest new match - reach,
+  latest + reach]`` and windows slide (``correlation``); the checkpoint keeps,
+  per group, the end of the last window fired, so a window never fires twice.
+  The base matches are loaded once per pass for all correlations (union of
+  their ranges, then filtered per correlation) and slimmed to the fields
+  windows and alerts read; on SQLite the pass's own matches are reused and
+  only events of earlier passes (``rowid`` up to where the pass started) are
+  re-evaluated, by an executor of the base rules alone.
+* Shares (``shard=(i, n)``): only the rules whose id hashes into share i of n
+  run, with a checkpoint document per share.  A rule the share's checkpoint
+  has not run before starts from now - lookback (``catch_up`` on SQLite; the
+  engine's pass window already covers it); a share without a checkpoint
+  starts where the most recent other split stands.
 * Chained correlations (a correlation referencing another): the base rules
   behind the whole chain are re-run over the chain's total reach (its
   timespan plus the longest reach among the correlations it references), the
@@ -23,26 +33,34 @@ never skips), deterministic alert ids (a re-read never duplicates).
   referenced rules of a non-generating correlation raise nothing at all).
 
 Rule state: ``rule_state`` documents ``{id: <rule id>, enabled: bool}``; a
-rule without one is enabled.
+rule without one is enabled.  Checkpoint: ``{id, position, fired, rules}``
+(``rules``: the ids the share ran last pass).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from detection.alerts import build_alert, rule_meta, write_alerts
+from detection.alerts import ENTITY_FIELDS, build_alert, rule_meta, write_alerts
 from detection.sigma import correlation as corr_mod
 from detection.sigma.convert import Coverage, compile_rules
 from detection.sigma.engine_exec import run_rules
 from detection.sigma.loader import RuleSet, rule_id
-from detection.sigma.sqlite_exec import Match, SQLiteRuleExecutor, read_events_after
+from detection.sigma.sqlite_exec import (
+    Match,
+    SQLiteRuleExecutor,
+    read_events_after,
+    read_events_in_time,
+)
 from store.base import Store
 from store.errors import NotFound
 from store.query import Range
-from store.schema import format_timestamp, parse_timestamp
+from store.schema import format_timestamp, get_path, parse_timestamp, set_path
 
 CHECKPOINT_ID = "detection.sigma"
 
@@ -70,7 +88,11 @@ class SigmaDetector:
 
     def __init__(self, store: Store, ruleset: RuleSet, *, windows: str = "winlog",
                  batch_size: int = 5000, lookback_seconds: float = 300.0,
-                 max_alert_events: int = 100) -> None:
+                 max_alert_events: int = 100, shard: tuple[int, int] = (1, 1)) -> None:
+        index, count = shard
+        if not (count >= 1 and 1 <= index <= count):
+            raise ValueError(f"shard {index}/{count}: want i/n with 1 <= i <= n")
+        self.shard = (index, count)
         self.store = store
         self.ruleset = ruleset
         self.backend = backend_of(store)
@@ -93,6 +115,25 @@ class SigmaDetector:
                        if not ruleset.correlations[cid].generate for b in bases
                        if b in ruleset.rules}
         self._sqlite: SQLiteRuleExecutor | None = None
+        self._base_executors: dict[frozenset[str], SQLiteRuleExecutor] = {}
+        self.keep_fields = self._fields_kept()
+
+    def _fields_kept(self) -> tuple[str, ...]:
+        """Event fields a base match keeps for correlations: ids, time, the
+        entity fields alerts show, and every group-by, alias and value field of
+        every correlation (as Windows and as generic rules place them)."""
+        names: set[str] = set()
+        for corr in self.ruleset.correlations.values():
+            names |= set(corr.group_by or [])
+            if corr.aliases:
+                for a in corr.aliases.aliases.values():
+                    names |= {str(f) for f in a.mapping.values()}
+            cond = corr.condition
+            ref = getattr(cond, "fieldref", None)
+            names |= {str(f) for f in (ref if isinstance(ref, list) else [ref]) if f}
+        paths = {"@timestamp", "event.id", *ENTITY_FIELDS}
+        paths |= {corr_mod.event_field(n, w) for n in names for w in (True, False)}
+        return tuple(sorted(paths))
 
     def _admit(self, cid: str) -> bool:
         """Decide (once) whether correlation ``cid`` can run: its own shape and,
@@ -142,20 +183,54 @@ class SigmaDetector:
         for doc in self.store.scan("rule_state"):
             if doc.source.get("enabled") is False:
                 disabled.add(doc.id)
-        return {rid for rid in self.ruleset.rules if rid not in disabled} | {
-            cid for cid in self.corr_base if cid not in disabled}
+        return {rid for rid in self.ruleset.rules if rid not in disabled and self.owns(rid)} | {
+            cid for cid in self.corr_base if cid not in disabled and self.owns(cid)}
+
+    def owns(self, rid: str) -> bool:
+        """Whether rule ``rid`` is in this worker's share (``shard`` i/n): the
+        SHA-256 of its id modulo n is i - 1, the same in every process."""
+        return in_shard(rid, *self.shard)
 
     def _compiled(self, ids: set[str]) -> list:
         return [c for rid, c in self.coverage.compiled.items()
                 if rid in ids and c.status == "converted"]
 
     # -- checkpoints ---------------------------------------------------------
+    @property
+    def checkpoint_id(self) -> str:
+        """``detection.sigma.<backend>``, plus ``.shard-<i>-of-<n>`` when split."""
+        base = f"{CHECKPOINT_ID}.{self.backend}"
+        index, count = self.shard
+        return base if count == 1 else f"{base}.shard-{index}-of-{count}"
+
     def _checkpoint(self) -> tuple[dict[str, Any], str | None]:
-        doc = self.store.get("checkpoints", CHECKPOINT_ID + "." + self.backend)
-        if doc is None:
-            return {"id": CHECKPOINT_ID + "." + self.backend, "position": None,
-                    "fired": {}}, None
-        return doc.source, doc.version
+        doc = self.store.get("checkpoints", self.checkpoint_id)
+        if doc is not None:
+            return doc.source, doc.version
+        # A share without a checkpoint (first start, or the number of workers
+        # changed) starts where the most recent other split of this backend
+        # stands (its slowest share), so re-splitting neither skips nor replays
+        # history; with none, from the first event.  Sibling shares of the same
+        # split never count: each starts from the beginning on its own.
+        prefix = f"{CHECKPOINT_ID}.{self.backend}"
+        mine = _split_of(self.checkpoint_id, prefix)
+        layouts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for d in self.store.scan("checkpoints"):
+            n = _split_of(d.id, prefix)
+            if n is not None and n != mine and d.source.get("position") is not None:
+                layouts[n].append(d.source)
+        cp: dict[str, Any] = {"id": self.checkpoint_id, "position": None, "fired": {}}
+        if layouts:
+            latest = max(layouts.values(),
+                         key=lambda docs: max(str(x.get("updated_at", "")) for x in docs))
+            cp["position"] = min(x["position"] for x in latest)
+            for x in latest:  # correlations keep what already fired
+                for cid, groups in (x.get("fired") or {}).items():
+                    if self.owns(cid):
+                        kept = cp["fired"].setdefault(cid, {})
+                        for g, end in groups.items():
+                            kept[g] = max(kept.get(g, end), end)
+        return cp, None
 
     def _save(self, cp: dict[str, Any], version: str | None) -> str:
         cp["updated_at"] = format_timestamp(datetime.now(UTC))
@@ -166,7 +241,8 @@ class SigmaDetector:
 
     # -- a pass ----------------------------------------------------------------
     def run_once(self, now: datetime | None = None) -> PassResult:
-        """One incremental pass over everything that arrived since the checkpoint."""
+        """One incremental pass over everything that arrived since the checkpoint
+        (this worker's share of the rules; see ``catch_up`` for new rules)."""
         now = now or datetime.now(UTC)
         enabled = self.enabled_rules()
         needed = enabled | {b for cid in self.corr_base if cid in enabled
@@ -174,9 +250,17 @@ class SigmaDetector:
         result = PassResult()
         cp, version = self._checkpoint()
         new_matches: list[Match] = []
+        caught: list[Match] = []  # base matches of new correlations, from ``catch_up``
+        started: int | None = None  # SQLite: the last rowid read before this pass
+        correlated = {b for cid in self.corr_base if cid in enabled for b in self.leaves(cid)}
+        known = cp.get("rules")
+        fresh = enabled - set(known) if known is not None and cp.get("position") else set()
+        cp["rules"] = sorted(enabled)
         if self.backend == "sqlite":
             ex = self._sqlite_executor()
-            after = int(cp.get("position") or 0)
+            after = started = int(cp.get("position") or 0)
+            if fresh:
+                caught = self.catch_up(fresh, enabled, started, now, result)
             while True:
                 rows = read_events_after(str(self.store.path), after, self.batch_size)
                 if not rows:
@@ -184,12 +268,14 @@ class SigmaDetector:
                 matches = [m for m in ex.evaluate([d for _, d in rows]) if m.rule_id in needed]
                 result.events += len(rows)
                 self._raise(matches, enabled, result)
-                new_matches += matches
+                new_matches += [self._slim(m) for m in matches if m.rule_id in correlated]
                 after = rows[-1][0]
                 cp["position"] = after
                 version = self._save(cp, version)
             result.broken.update(ex.broken)
         else:
+            # The pass re-reads (checkpoint - lookback, now] by arrival, which
+            # already holds the last lookback a new rule starts from.
             self.store.refresh("events")
             pos = cp.get("position")
             gte = format_timestamp(parse_timestamp(pos) - self.lookback) if pos else None
@@ -198,12 +284,36 @@ class SigmaDetector:
                                         backend=self.backend, windows=self.windows)
             result.broken.update(broken)
             self._raise(matches, enabled, result)
-            new_matches += matches
+            new_matches += [m for m in matches if m.rule_id in correlated]
             cp["position"] = lte
-        self._correlate(new_matches, enabled, cp, result, now)
+        self._correlate(new_matches, enabled, cp, result, now, max_rowid=started,
+                        caught=caught)
         self._save(cp, version if self.backend != "sqlite" else self._checkpoint()[1])
         self.store.refresh("alerts")
         return result
+
+    def catch_up(self, fresh: set[str], enabled: set[str], max_rowid: int, now: datetime,
+                 result: PassResult) -> list[Match]:
+        """SQLite: rules this share's checkpoint has not seen (new, re-enabled,
+        moved here by a re-split) start from now - lookback: they run over the
+        already-read events (``rowid <= max_rowid``) with ``@timestamp`` in the
+        last lookback, raising their own alerts; what the base rules of new
+        correlations match there is returned to time those correlations."""
+        new_corrs = fresh & set(self.corr_base)
+        leaves = {b for cid in new_corrs for b in self.leaves(cid)}
+        rules = (fresh - new_corrs) | leaves
+        if not rules:
+            return []
+        gte, lte = format_timestamp(now - self.lookback), format_timestamp(now)
+        ex = self._base_executor(frozenset(rules))
+        out: list[Match] = []
+        for docs in read_events_in_time(str(self.store.path), gte, lte, max_rowid,
+                                        self.batch_size):
+            matches = [m for m in ex.evaluate(docs) if m.rule_id in rules]
+            self._raise([m for m in matches if m.rule_id in fresh], enabled, result)
+            out += [self._slim(m) for m in matches if m.rule_id in leaves]
+        result.broken.update(ex.broken)
+        return out
 
     def _sqlite_executor(self) -> SQLiteRuleExecutor:
         if self._sqlite is None:
@@ -224,22 +334,61 @@ class SigmaDetector:
         result.alerts_existing += res.existing
 
     # -- correlations --------------------------------------------------------
-    def base_matches(self, base: set[str], gte: str, lte: str) -> list[Match]:
-        """Every match of the ``base`` rules among events with ``gte <= @timestamp <= lte``."""
+    def _slim(self, m: Match) -> Match:
+        """``m`` keeping only what windows and correlation alerts read: ids,
+        ``@timestamp``, entity fields and every correlation's group-by/value fields."""
+        src: dict[str, Any] = {}
+        for path in self.keep_fields:
+            v = get_path(m.source, path)
+            if v is not None:
+                set_path(src, path, v)
+        return Match(m.rule_id, m.event_id, m.timestamp, src, m.parts)
+
+    def base_matches(self, base: set[str], gte: str, lte: str,
+                     known: list[Match] | None = None, max_rowid: int | None = None,
+                     ) -> list[Match]:
+        """Every match of the ``base`` rules among events with ``gte <= @timestamp
+        <= lte``, slimmed (``_slim``).  On SQLite, ``known`` (the pass's own
+        matches) with ``max_rowid`` (where the pass started) spares re-reading the
+        pass's events: only events up to ``max_rowid`` are read and evaluated,
+        by an executor of the ``base`` rules alone."""
         if self.backend != "sqlite":
-            return run_rules(self.store, self._compiled(base), field="@timestamp",
-                             gte=gte, lte=lte, backend=self.backend, windows=self.windows)[0]
-        ex = self._sqlite_executor()
+            found = run_rules(self.store, self._compiled(base), field="@timestamp",
+                              gte=gte, lte=lte, backend=self.backend, windows=self.windows)[0]
+            return [self._slim(m) for m in found]
         out: list[Match] = []
-        query = Range("@timestamp", gte=gte, lte=lte)
+        if known is not None and max_rowid is not None:
+            lo, hi = parse_timestamp(gte), parse_timestamp(lte)
+            out += [m for m in known if m.rule_id in base and m.timestamp
+                    and lo <= parse_timestamp(m.timestamp) <= hi]
+            batches: Any = read_events_in_time(str(self.store.path), gte, lte, max_rowid,
+                                               self.batch_size)
+        else:
+            batches = self._scan_batches(gte, lte)
+        ex = self._base_executor(frozenset(base))
+        for docs in batches:
+            out += [self._slim(m) for m in ex.evaluate(docs) if m.rule_id in base]
+        return out
+
+    def _scan_batches(self, gte: str, lte: str) -> Any:
         batch: list[dict[str, Any]] = []
-        for doc in self.store.scan("events", query, page_size=self.batch_size):
+        for doc in self.store.scan("events", Range("@timestamp", gte=gte, lte=lte),
+                                   page_size=self.batch_size):
             batch.append(doc.source)
             if len(batch) >= self.batch_size:
-                out += [m for m in ex.evaluate(batch) if m.rule_id in base]
+                yield batch
                 batch = []
-        out += [m for m in ex.evaluate(batch) if m.rule_id in base]
-        return out
+        if batch:
+            yield batch
+
+    def _base_executor(self, base: frozenset[str]) -> SQLiteRuleExecutor:
+        """An executor of just the ``base`` rules (fewer columns to fill than all)."""
+        ex = self._base_executors.get(base)
+        if ex is None:
+            ex = SQLiteRuleExecutor([c for rid, c in self.coverage.compiled.items()
+                                     if rid in base], self.windows)
+            self._base_executors[base] = ex
+        return ex
 
     def fire(self, cid: str, by_rule: dict[str, list[Match]],
              after: dict[str, str] | None = None) -> list[corr_mod.Firing]:
@@ -253,25 +402,46 @@ class SigmaDetector:
                                  self.windows_rules, after=after)
 
     def _correlate(self, new: list[Match], enabled: set[str], cp: dict[str, Any],
-                   result: PassResult, now: datetime) -> None:
+                   result: PassResult, now: datetime, max_rowid: int | None = None,
+                   caught: list[Match] | None = None) -> None:
+        """Fire the enabled correlations whose base rules matched in this pass
+        (or, for new correlations, in ``catch_up``: those only time them).
+        The base matches behind all of them are loaded once (``base_matches``
+        over the union of their ranges) and each correlation takes the ones in
+        its own range, so the windows are what a load per correlation gave."""
         fired_state: dict[str, dict[str, str]] = cp.setdefault("fired", {})
-        alerts = []
+        ranges: dict[str, tuple[datetime, datetime]] = {}
+        stamps_of: dict[str, datetime] = {}
+        timing = [*new, *(caught or [])]
+        for m in timing:
+            if m.timestamp and m.timestamp not in stamps_of:
+                stamps_of[m.timestamp] = parse_timestamp(m.timestamp)
         for cid in self.corr_base:
             if cid not in enabled:
                 continue
             leaves = self.leaves(cid)
-            stamps = [parse_timestamp(m.timestamp) for m in new
+            stamps = [stamps_of[m.timestamp] for m in timing
                       if m.rule_id in leaves and m.timestamp]
-            if not stamps:
-                continue
+            if stamps:
+                reach = self.reach(cid)
+                ranges[cid] = (min(stamps) - reach, max(stamps) + reach)
+        if not ranges:
+            return
+        wanted = set().union(*(self.leaves(cid) for cid in ranges))
+        pool = self.base_matches(wanted, format_timestamp(min(lo for lo, _ in ranges.values())),
+                                 format_timestamp(max(hi for _, hi in ranges.values())),
+                                 known=new, max_rowid=max_rowid)
+        timed = [(parse_timestamp(m.timestamp), m) for m in pool if m.timestamp]
+        alerts = []
+        for cid, (lo, hi) in ranges.items():
             corr = self.ruleset.correlations[cid]
             span = timedelta(seconds=corr.timespan.seconds)
             reach = self.reach(cid)
-            gte = format_timestamp(min(stamps) - reach)
-            lte = format_timestamp(max(stamps) + reach)
+            leaves = self.leaves(cid)
             by_rule: dict[str, list[Match]] = defaultdict(list)
-            for m in self.base_matches(leaves, gte, lte):
-                by_rule[m.rule_id].append(m)
+            for t, m in timed:
+                if m.rule_id in leaves and lo <= t <= hi:
+                    by_rule[m.rule_id].append(m)
             firings = self.fire(cid, by_rule, after=fired_state.get(cid))
             meta = rule_meta(corr, cid)
             state = fired_state.setdefault(cid, {})
@@ -279,12 +449,16 @@ class SigmaDetector:
                 start = format_timestamp(f.start)
                 leaf = corr_mod.leaf_matches(f.matches)
                 events = [m.source for m in leaf[: self.max_alert_events]]
-                alerts.append(build_alert(
+                alert = build_alert(
                     meta, f"{f.group_key}\0{start}", events, kind="correlation",
                     event_count=len(leaf),
                     correlation={"type": corr_mod._kind(corr), "group_by": f.group,
                                  "window_start": start, "window_end": format_timestamp(f.end),
-                                 "value": f.value}))
+                                 "value": f.value})
+                shown = corr_mod.entity_match(corr_mod._kind(corr), self.corr_base[cid], f)
+                if shown is not None:
+                    _show_entities(alert, shown.source, f.group)
+                alerts.append(alert)
                 state[f.group_key] = format_timestamp(f.end)
                 result.correlations_fired += 1
             # Forget groups whose last window is far behind (bounded checkpoint).
@@ -294,3 +468,50 @@ class SigmaDetector:
         res = write_alerts(self.store, alerts)
         result.alerts_written += res.written
         result.alerts_existing += res.existing
+
+
+def _show_entities(alert: dict[str, Any], source: dict[str, Any],
+                   group: dict[str, Any]) -> None:
+    """Entity fields of ``alert`` taken from ``source`` (``correlation.entity_match``)
+    where it has them; the first event's stay for the others, and group-by
+    values win as in ``build_alert``."""
+    for f in ENTITY_FIELDS:
+        v = get_path(source, f)
+        if isinstance(v, list):
+            v = v[0] if v else None
+        if v not in (None, ""):
+            head, _, tail = f.partition(".")
+            alert.setdefault(head, {})[tail] = v
+    for f, v in group.items():
+        if f in ENTITY_FIELDS and v is not None:
+            head, _, tail = f.partition(".")
+            alert.setdefault(head, {})[tail] = v
+
+
+def in_shard(rule: str, index: int, count: int) -> bool:
+    """Whether ``rule`` (an id) falls in share ``index`` (1-based) of ``count``."""
+    if count == 1:
+        return True
+    digest = hashlib.sha256(rule.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") % count == index - 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` → ``(2, 3)``; ValueError for anything but ``i/n`` with 1 <= i <= n."""
+    index, sep, count = text.strip().partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i = n = 0
+    if not sep or not (n >= 1 and 1 <= i <= n):
+        raise ValueError(f"shard {text!r}: want i/n with 1 <= i <= n, e.g. 1/2")
+    return i, n
+
+
+def _split_of(doc_id: str, prefix: str) -> int | None:
+    """The number of shares of a detection checkpoint id under ``prefix``
+    (1 for the unsplit one), None for any other checkpoint."""
+    if doc_id == prefix:
+        return 1
+    m = re.fullmatch(re.escape(prefix) + r"\.shard-\d+-of-(\d+)", doc_id)
+    return int(m.group(1)) if m else None

@@ -22,7 +22,7 @@ import itertools
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ import orjson
 
 from detection.sigma.convert import SQL_TABLE, CompiledRule
 from store.schema import get_path, iter_leaves
+from store.sqlite.translate import column_name
 
 RULES_PER_QUERY = 150
 _SRC = "\x00canhgac_src\x00"  # where a chunk's rows come from, filled in per batch
@@ -238,3 +239,27 @@ def read_events_after(path: str, after_rowid: int, limit: int) -> list[tuple[int
     finally:
         conn.close()
     return [(r, orjson.loads(d)) for r, d in rows]
+
+
+def read_events_in_time(path: str, gte: str, lte: str, max_rowid: int,
+                        limit: int) -> Iterator[list[dict[str, Any]]]:
+    """Batches of at most ``limit`` event documents with ``gte <= @timestamp <=
+    lte`` (the store's indexed ``@timestamp`` column, canonical text form) and
+    ``rowid <= max_rowid``: the events a pass did not read itself.  The rowids
+    come from the index first, then the documents by rowid, so a narrow time
+    range never walks the whole table."""
+    if max_rowid <= 0:
+        return
+    col = column_name("@timestamp")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        ids = sorted(r for (r,) in conn.execute(
+            f'SELECT rowid FROM "events" WHERE {col} >= ? AND {col} <= ? AND rowid <= ?',
+            (gte, lte, max_rowid)))
+        for i in range(0, len(ids), limit):
+            chunk = ids[i:i + limit]
+            rows = conn.execute(f'SELECT doc FROM "events" WHERE rowid IN '
+                                f'({",".join("?" * len(chunk))}) ORDER BY rowid', chunk).fetchall()
+            yield [orjson.loads(d) for (d,) in rows]
+    finally:
+        conn.close()

@@ -100,6 +100,22 @@ def test_bruteforce_then_success_fires_once(store) -> None:
     assert alerts_of(store, SUCCESS) == []
 
 
+def test_chain_alert_names_the_account_that_logged_in(store) -> None:
+    # The failures guess "root"; the success is "quantri": the critical alert (and
+    # so the incident) must name the account that got in, while the brute force
+    # (an event count, not ordered) keeps the first event's entities.
+    log = AuthLog()
+    events = log.failures("203.0.113.12", 15, start=0)
+    events.append(log.success("203.0.113.12", at=90, user="quantri"))
+    run(store, events)
+    [chain] = alerts_of(store, CHAIN)
+    assert chain["user"]["name"] == "quantri"
+    assert chain["source"]["ip"] == "203.0.113.12"
+    assert chain["event_ids"][0] == events[0]["event"]["id"]  # the evidence is unchanged
+    [brute] = alerts_of(store, BRUTE)
+    assert brute["user"]["name"] == "root"
+
+
 def test_success_amid_continuing_failures_fires(store) -> None:
     # The chained brute force counts from its 10th failure (when its condition was
     # met), not from the end of its window: a success at failure 12 of 20 follows it.
