@@ -50,6 +50,7 @@ from detection.incidents import (
     alert_severity,
     alert_time,
     audit_entry,
+    entity_label,
     entity_of,
     make_group_key,
     new_incident,
@@ -281,7 +282,7 @@ class IncidentGrouper:
             if current is None or not self._fits(current, when):
                 fresh = new_incident(group_key=key, domain=domain, rule_id=rule_id,
                                      rule_name=rule_name, entity=entity, window_start=when,
-                                     now=now)
+                                     now=now, label=entity_label(doc.source))
                 # a pass that crashed may have made it: the slow path looks first
                 stored = self.store.get("incidents", fresh["id"]) if check_existing else None
                 if stored is not None:

@@ -212,9 +212,20 @@ def incident_id(group_key: str, window_start: datetime) -> str:
     return "inc-" + hashlib.sha256(raw).hexdigest()[:24]
 
 
-def make_title(rule_name: str, entity: tuple[str, str] | None) -> str:
-    """``Đăng nhập SSH thất bại liên tục · web-1`` (NFC, bounded)."""
-    text = f"{rule_name} · {entity[1]}" if entity else rule_name
+def entity_label(alert: dict[str, Any]) -> str | None:
+    """The display name the detection gave its entity (``entity.label``: a
+    place's name rather than its gazetteer id), or None."""
+    hint = alert.get("entity")
+    label = hint.get("label") if isinstance(hint, dict) else None
+    return unicodedata.normalize("NFC", str(label)) if label else None
+
+
+def make_title(rule_name: str, entity: tuple[str, str] | None,
+               label: str | None = None) -> str:
+    """``Đăng nhập SSH thất bại liên tục · web-1`` (NFC, bounded); ``label``
+    stands for the entity's value when given."""
+    shown = label or (entity[1] if entity else None)
+    text = f"{rule_name} · {shown}" if shown else rule_name
     return clean_text(text, MAX_TITLE)
 
 
@@ -223,13 +234,13 @@ def make_title(rule_name: str, entity: tuple[str, str] | None) -> str:
 
 def new_incident(*, group_key: str, domain: str, rule_id: str, rule_name: str,
                  entity: tuple[str, str] | None, window_start: datetime,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, label: str | None = None) -> dict[str, Any]:
     """An empty incident for one group; ``absorb`` then adds its alerts."""
     start = ts(window_start)
     return {
         "id": incident_id(group_key, window_start),
         "@timestamp": start,
-        "title": make_title(rule_name, entity),
+        "title": make_title(rule_name, entity, label),
         "domain": domain,
         "status": NEW,
         "severity": "informational",

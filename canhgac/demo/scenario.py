@@ -264,7 +264,11 @@ def port_free(host: str, port: int) -> bool:
 
 def wait_http(url: str, deadline: float, alive: Callable[[], bool]) -> bool:
     """Poll ``url`` until it answers 200, the deadline passes or ``alive`` says no."""
+    import logging
+
     import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per poll on the console
 
     while time.monotonic() < deadline and alive():
         try:

@@ -31,6 +31,7 @@ Alert shape is the Sigma alerts' (see ``detection.alerts``) with
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -51,6 +52,32 @@ RULES = {
     "nlp.volume_burst": "Topic volume burst",
 }
 DAY = timedelta(days=1)
+# The IOC's areas as staff name them, for incident titles (the dashboard
+# translates the keys itself; a title is stored text).
+TOPIC_NAMES = {
+    "traffic": "Giao thông", "environment": "Môi trường, ngập lụt",
+    "public_order": "An ninh trật tự", "public_services": "Hành chính, dịch vụ công",
+    "tourism": "Du lịch", "health": "Y tế", "education": "Giáo dục",
+    "economy": "Kinh tế, đầu tư", "cyber": "An ninh mạng, lừa đảo",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def entity_names() -> dict[str, str]:
+    """Gazetteer id → display name (``loc.can_tho`` → ``Thành phố Cần Thơ``)."""
+    from detection.nlp.resources import load_gazetteer
+
+    return {e.id: e.name for e in load_gazetteer()}
+
+
+def display_name(field: str, value: str) -> str:
+    """What a person calls an alert's entity: a place or organisation's name,
+    a topic's name, else the value itself."""
+    if field == "entities.id":
+        return entity_names().get(value, value)
+    if field == "topics":
+        return TOPIC_NAMES.get(value, value)
+    return value
 
 
 def parse_ts(value: Any) -> datetime | None:
@@ -152,7 +179,8 @@ class ReputationEngine:
                     "nlp.watchlist", f"{hit['id']}|{art['id']}", level, [art],
                     f"{hit.get('name', hit['id'])}: {art.get('title', '')[:120]} ({matched})",
                     self.now, watchlist={"id": hit["id"], "owner": hit.get("owner")},
-                    entity={"field": "watch_hits.id", "value": hit["id"]},
+                    entity={"field": "watch_hits.id", "value": hit["id"],
+                            "label": hit.get("name") or hit["id"]},
                     topic=(art.get("topics") or [None])[0], story_id=art.get("story_id")))
         return out
 
@@ -191,14 +219,15 @@ class ReputationEngine:
                 continue
             kind, value = key
             negatives = [a for a in today[key] if is_negative(a)]
+            field = "entities.id" if kind == "entity" else "topics"
+            name = display_name(field, value)
             level = "high" if z >= 2 * self.cfg.spike_z else "medium"
             out.append(make_alert(
                 "nlp.sentiment_spike", f"{kind}:{value}|{self.now.date().isoformat()}", level,
                 negatives,
-                f"Negative coverage of {value}: {neg}/{total} today ({share:.0%}) vs "
+                f"Negative coverage of {name}: {neg}/{total} today ({share:.0%}) vs "
                 f"{mean:.0%} baseline (z={z:.1f})", self.now,
-                entity={"field": "entities.id" if kind == "entity" else "topics",
-                        "value": value},
+                entity={"field": field, "value": value, "label": name},
                 topic=value if kind == "topic" else None,
                 statistic={"name": "z_negative_share", "z": round(z, 3),
                            "share": round(share, 4), "baseline_mean": round(mean, 4),
@@ -225,7 +254,8 @@ class ReputationEngine:
                 f"Story spreading: {group[0].get('title', '')[:120]} "
                 f"({len(group)} articles, {len(outlets)} outlets)", self.now,
                 story_id=sid, topic=(group[0].get("topics") or [None])[0],
-                entity={"field": "story_id", "value": sid},
+                entity={"field": "story_id", "value": sid,
+                        "label": str(group[0].get("title") or sid)[:100]},
                 statistic={"articles": len(group), "outlets": len(outlets),
                            "outlet_names": outlets[:20]}))
         return out
@@ -266,7 +296,8 @@ class ReputationEngine:
                 "high" if z >= 2 * self.cfg.burst_z else "medium", current,
                 f"Burst of {topic} coverage: {len(current)} articles in "
                 f"{self.cfg.burst_window_hours} h vs {mean:.1f} usual (z={z:.1f})", self.now,
-                topic=topic, entity={"field": "topics", "value": topic},
+                topic=topic, entity={"field": "topics", "value": topic,
+                                     "label": display_name("topics", topic)},
                 statistic={"name": "z_window_count", "z": round(z, 3), "count": len(current),
                            "baseline_mean": round(mean, 3), "baseline_std": round(std, 3),
                            "windows": n_windows}))

@@ -135,6 +135,18 @@ def test_reputation_alerts_group_by_story(store):
     assert "topic=environment_flooding" in ngap["entities"]
 
 
+def test_an_entity_label_names_the_incident_but_the_value_groups_it(store):
+    alerts = [reputation_alert(1, 0), reputation_alert(2, 20)]
+    for a in alerts:
+        a["entity"] = {"field": "story_id", "value": "story-ngap",
+                       "label": "Mưa lớn gây ngập sâu ở Ninh Kiều"}
+    put_alerts(store, alerts)
+    grouper(store).group_once()
+    (inc,) = incidents(store)
+    assert inc["group_key"] == "reputation|story-spreading|story_id=story-ngap"
+    assert inc["title"] == "Tin lan truyền: ngập ở Ninh Kiều · Mưa lớn gây ngập sâu ở Ninh Kiều"
+
+
 @pytest.mark.parametrize("policy", ["reopen", "new"])
 def test_new_alert_for_a_resolved_incident(store, policy):
     clock = Clock(T0 + timedelta(minutes=5))

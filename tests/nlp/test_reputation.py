@@ -71,6 +71,7 @@ def test_sentiment_spike_fires_against_own_baseline_only(store: Store) -> None:
     _run(store)
     alerts = _alerts(store, "nlp.sentiment_spike")
     assert [a["entity"]["value"] for a in alerts] == ["org.ubnd_tp"]
+    assert alerts[0]["entity"]["label"] == "UBND thành phố Cần Thơ"  # the gazetteer's name
     alert = alerts[0]
     assert alert["statistic"]["negative"] == 7 and alert["statistic"]["count"] == 8
     assert alert["statistic"]["z"] >= 3.0

@@ -27,9 +27,10 @@ MATCHED_ALERTS = 10  # alerts whose matched events are fetched on the incident p
 def _filters(roles: list[str]) -> dict[str, Any]:
     c = st.columns(4)
     status = c[0].multiselect(t("status"), STATUSES, default=list(OPEN_STATUSES),
-                              format_func=lambda s: t(f"st_{s}"), key=f"q_status_{language()}")
+                              format_func=lambda s: t(f"st_{s}"), key=f"q_status_{language()}",
+                              placeholder=t("all"))
     severity = c[1].multiselect(t("severity"), SEVERITIES, format_func=lambda s: t(f"sev_{s}"),
-                                key=f"q_sev_{language()}")
+                                key=f"q_sev_{language()}", placeholder=t("all"))
     domains = ["", *domains_for(roles)]
     domain = c[2].selectbox(t("domain"), domains, key=f"q_domain_{language()}",
                             format_func=lambda d: t(f"domain_{d}") if d else t("all"))
