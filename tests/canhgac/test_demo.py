@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from tests.ui.stack import ROOT, free_port
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
+DOCS = ROOT / "docs" / "screenshots"
 READY_TIMEOUT = 900.0
 WAIT_MS = 90_000
 
@@ -159,6 +161,7 @@ def test_the_api_serves_the_story_incidents_to_each_role(demo: dict[str, Any]) -
 
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+from tests.ui.test_browser import settle  # noqa: E402 - after the skip above
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium is not installed")
@@ -171,7 +174,9 @@ def test_the_dashboard_shows_the_incidents_to_triage(demo: dict[str, Any]) -> No
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
-            for role, must_see in (("soc_analyst", "SSH"), ("comms", "Story spreading")):
+            for role, must_see in (("leader", "Tải báo cáo ngày (HTML)"),
+                                   ("soc_analyst", "SSH brute force followed by a successful"),
+                                   ("comms", "Story spreading")):
                 name = next(n for n, a in accounts.items() if a["role"] == role)
                 page = browser.new_context(viewport={"width": 1920, "height": 1080},
                                            locale="vi-VN",
@@ -185,10 +190,14 @@ def test_the_dashboard_shows_the_incidents_to_triage(demo: dict[str, Any]) -> No
                 page.get_by_role("button", name="Đăng nhập", exact=True).click()
                 page.get_by_role("button", name="Đăng xuất", exact=True).wait_for()
                 page.get_by_text(must_see).first.wait_for()
+                settle(page)
                 page.screenshot(path=str(shots / f"demo-{role}.png"))
                 page.context.close()
         finally:
             browser.close()
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for png in sorted(shots.glob("demo-*.png")):
+        shutil.copy2(png, DOCS / png.name)
 
 
 def test_check_mode_exits_zero_when_the_story_is_complete(tmp_path: Path) -> None:
