@@ -10,7 +10,8 @@ same way and give the same event ids (source ``file:<absolute path>``).
   (``Record.legacy``); lines over ``MAX_LINE`` bytes are problems, cut;
 - Zeek: TSV with its ``#`` headers (``zeek.ZeekTsvReader``) or JSON lines;
 - EVE/Windows JSON arrays (or one pretty-printed document): one record per
-  element; a broken array keeps every element before the damage;
+  element; a broken array keeps every element before the damage; anything
+  after the array's closing ``]`` is a problem (dead letter), never dropped;
 - EVTX (``windows.read_evtx``) and packet captures (``collectors.pcap``):
   binary, read through their own readers.
 """
@@ -183,7 +184,15 @@ def _json_array(path: Path, source: str,
             yield Problem(exc.reason, raw, where, counted=True)
 
 
+MAX_PROBLEM_TEXT = 65536
+"""Characters of an unreadable part kept with its problem (the store bounds
+dead letters again)."""
+
+
 def _array_items(text: str) -> Iterator[tuple[int, Any, str | None]]:
+    """``(index, element, None)`` for each element, or ``(index, text, reason)``
+    for what could not be read: the damage that ends a broken array, or what
+    follows the array's closing ``]`` (a second export appended, a log line)."""
     try:
         arr = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -194,22 +203,31 @@ def _array_items(text: str) -> Iterator[tuple[int, Any, str | None]]:
         for i, item in enumerate(arr):
             yield i, item, None
         return
-    # damaged, or several concatenated documents: walk value by value, stop
-    # at the first unreadable one (orjson has no incremental decoder)
+    # damaged, trailing data, or several concatenated documents: walk value by
+    # value, stop at the first unreadable one (orjson has no incremental decoder)
     dec = json.JSONDecoder()
     body = text.lstrip("\ufeff \t\r\n")
-    pos = len(text) - len(body) + (1 if body.startswith("[") else 0)
+    in_array = body.startswith("[")
+    pos = len(text) - len(body) + (1 if in_array else 0)
     i = 0
     n = len(text)
     while pos < n:
         while pos < n and text[pos] in " \t\r\n,":
             pos += 1
-        if pos >= n or text[pos] == "]":
+        if pos >= n:
+            return
+        if text[pos] == "]" and in_array:
+            rest = text[pos + 1:]
+            if rest.strip(" \t\r\n"):
+                start = pos + 1 + len(rest) - len(rest.lstrip(" \t\r\n"))
+                yield i, text[start:start + MAX_PROBLEM_TEXT], (
+                    f"trailing data after the JSON array's closing ']' (characters {start}.."
+                    f"{n - 1} of the file): not read")
             return
         try:
             item, end = dec.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            yield i, text[pos:pos + 65536], f"broken JSON from element {i}: {exc.msg}"
+            yield i, text[pos:pos + MAX_PROBLEM_TEXT], f"broken JSON from element {i}: {exc.msg}"
             return
         yield i, item, None
         i += 1

@@ -4,6 +4,11 @@ Alerts become ``event.kind: alert`` with ``rule.*`` (Suricata's own alerts,
 kept as external alerts); flow, dns, http, tls, fileinfo and anomaly records
 get their ECS fields; any other event type becomes a generic network event.
 A record may be one object or a JSON array of objects.
+
+``network.protocol`` comes from ``app_proto`` and, on the application-layer
+records that carry none (Suricata writes it on flows and alerts, not on a
+``dns`` or ``tls`` record), from the event type itself: detection's
+``category: dns`` log source selects ``network.protocol: dns``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 import orjson
 
 from canhgac.ecs import timestamp
+from collectors.domains import add_question_domains
 from collectors.record import ParseError, RecordContext
 
 from ._common import (
@@ -24,6 +30,13 @@ from ._common import (
     related,
     text_of,
 )
+
+APP_LAYER_EVENT_TYPES = frozenset({
+    "dcerpc", "dhcp", "dnp3", "dns", "ftp", "http", "http2", "ike", "krb5", "ldap", "modbus",
+    "mqtt", "nfs", "pgsql", "quic", "rdp", "rfb", "sip", "smb", "smtp", "snmp", "ssh", "tftp",
+    "tls"})
+"""EVE event types that are one application protocol's record, named as
+Suricata names that protocol in ``app_proto``."""
 
 
 def is_eve(obj: Any) -> bool:
@@ -57,6 +70,8 @@ def from_object(obj: Any) -> Partial:
         f["network.transport"] = obj["proto"].lower()
     if _s(obj.get("app_proto")) and obj["app_proto"] != "failed":
         f["network.protocol"] = obj["app_proto"].lower()
+    elif et in APP_LAYER_EVENT_TYPES:
+        f["network.protocol"] = et
     if _s(obj.get("community_id")):
         f["network.community_id"] = obj["community_id"]
     if obj.get("flow_id") is not None:
@@ -188,6 +203,7 @@ def _dns(d: dict[str, Any], f: dict[str, Any]) -> None:
         qtype = qtype or _s(d["queries"][0].get("rrtype"))
     f["dns.question.name"] = name
     f["dns.question.type"] = qtype
+    add_question_domains(f)
     f["dns.response_code"] = _s(d.get("rcode"))
     ips = []
     ip = ip_or_none(d.get("rdata"))

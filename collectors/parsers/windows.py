@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from collectors.domains import add_question_domains
 from collectors.record import ParseError, RecordContext
 
 from ._common import (
@@ -323,6 +324,8 @@ def to_partial(w: WinEvent) -> Partial:
                 f[f"{side}.hash.{k}"] = v.strip().lower()
             elif k == "imphash" and v:
                 f.setdefault(f"{side}.pe.imphash", v.strip().lower())
+    if "dns.question.name" in f:  # Sysmon 22 (DNS query)
+        add_question_domains(f)
     category, types, outcome = _classify(w, sysmon)
     if outcome:
         f["event.outcome"] = outcome

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from collectors.domains import add_question_domains
 from collectors.record import ParseError, RecordContext
 
 from ._common import (
@@ -240,6 +241,7 @@ def _dns(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str
         ips = [i for i in (ip_or_none(a) for a in answers) if i]
         if ips:
             f["dns.resolved_ip"] = ips
+    add_question_domains(f)
     f["network.protocol"] = "dns"
     f["event.action"] = "dns_query"
     return "event", ["network"], ["protocol"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from collectors.domains import question_fields
 from collectors.pcap.events import packet_event
 from collectors.pcap.fields import AGGREGATOR, COL
 from collectors.pcap.flows import Flow
@@ -96,6 +97,8 @@ class DnsTracker:
                     "dns.question.name": qname or None,
                     "dns.question.type": type_name(_int(cols[_QTYPE])),
                     "dns.question.class": QCLASSES.get(_int(cols[_QCLASS]) or -1)}
+        if qname:
+            question.update(question_fields(qname))
         if not is_response:
             if key in self._pending:  # a retransmission: report the first try alone
                 self._emit_query(self._pending.pop(key), out)

@@ -131,6 +131,31 @@ def test_bad_files_are_dead_lettered_once(store: Store, tmp_path: Path) -> None:
     assert len(stored(store, "dns.id")) == 2
 
 
+def test_data_after_the_array_is_dead_lettered_once(store: Store, tmp_path: Path) -> None:
+    """A second export appended after the closing ``]``: the first array's
+    records are stored, the rest is one dead letter, and nothing is read
+    again on the next pass."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = inbox / "export.json"
+    eve_array(path, 4)
+    appended = json.dumps([{"timestamp": "2026-11-26T08:01:00.000000+0700",
+                            "event_type": "dns", "dns": {"rrname": "late.cantho.example"}}])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n" + appended + "\n")
+    folder = Folder(store, tmp_path, str(inbox / "*.json"))
+    assert folder.poll() == 1
+    assert folder.poll() == 0
+    folder.close()
+    assert folder.records_in == 5  # four elements and the unread tail
+    assert stored(store, "dns.question.name") == sorted(f"q{i}.cantho.example"
+                                                        for i in range(4))
+    (letter,) = dead(store)
+    assert letter["reason"].startswith("trailing data after the JSON array's closing ']'")
+    assert letter["raw"] == appended + "\n"
+    assert letter["context"] == {"input_id": "dir", "format": "eve", "offset": "[4]"}
+
+
 @pytest.mark.skipif(not HAS_TSHARK, reason="tshark is not installed (Debian package tshark)")
 def test_pcap_folder_matches_the_one_shot_reader(store: Store, tmp_path: Path) -> None:
     pytest.importorskip("scapy", reason="scapy writes the test captures")

@@ -157,6 +157,30 @@ def test_truncated_eve_array_keeps_what_came_before(sqlite_store: Store, tmp_pat
     assert "broken JSON from element 1" in dead_letters(sqlite_store)[0]["reason"]
 
 
+@pytest.mark.parametrize("tail", [
+    '\n[{"timestamp": "2026-11-20T12:00:09Z", "event_type": "alert"}]\n',  # a 2nd export
+    "\nNov 20 08:00:00 sensor suricata[1]: rotated\n",  # a log line
+    "]\n",  # one bracket too many
+])
+def test_data_after_the_array_is_a_dead_letter(sqlite_store: Store, tmp_path: Path,
+                                               tail: str) -> None:
+    """What follows the closing ``]`` is not read: it is dead-lettered whole
+    (from its first non-blank character), never silently dropped."""
+    text = (FIXTURES / "eve-array.json").read_text().rstrip()
+    path = tmp_path / "export.json"
+    path.write_text(text + tail, encoding="utf-8")
+    summary = ingest(sqlite_store, [path])
+    fs = summary.files[0]
+    assert fs.format == "eve"
+    assert (fs.events_written, fs.dead_letters) == (2, 1)
+    (letter,) = dead_letters(sqlite_store)
+    assert letter["reason"].startswith("trailing data after the JSON array's closing ']'")
+    start = len(text) + len(tail) - len(tail.lstrip())
+    assert f"characters {start}..{len(text) + len(tail) - 1}" in letter["reason"]
+    assert letter["raw"] == tail.lstrip()
+    assert letter["context"]["path"] == str(path.resolve())
+
+
 def test_undetectable_file_is_dead_lettered(sqlite_store: Store, tmp_path: Path) -> None:
     p = tmp_path / "notes.txt"
     p.write_text("ghi chú: không phải nhật ký\n")

@@ -93,3 +93,37 @@ def test_wrong_types_are_dropped_not_stored() -> None:
     validate(ev)
     assert get(ev, "source.ip") is None and get(ev, "source.port") is None
     assert get(ev, "destination.port") is None and get(ev, "rule.id") is None
+
+
+def test_protocol_from_the_event_type_when_app_proto_is_absent() -> None:
+    """Suricata writes ``app_proto`` on flows and alerts, not on a dns or tls
+    record: the event type names the protocol there, so ``category: dns``
+    rules (``network.protocol: dns``) see Suricata's DNS."""
+    evs = events()
+    assert {et: get(evs[et], "network.protocol") for et in
+            ("dns", "dns-answer", "http", "tls", "ssh", "flow", "fileinfo", "anomaly")} == {
+        "dns": "dns", "dns-answer": "dns", "http": "http", "tls": "tls", "ssh": "ssh",
+        "flow": "dns", "fileinfo": "http",  # their app_proto
+        "anomaly": None}
+    smtp = suricata.parse('{"timestamp":"2026-11-20T00:00:00Z","event_type":"smtp",'
+                          '"smtp":{"helo":"mail.thanhpho.example"}}', RecordContext("t"))[0]
+    assert get(smtp, "network.protocol") == "smtp"
+    failed = suricata.parse('{"timestamp":"2026-11-20T00:00:00Z","event_type":"dns",'
+                            '"app_proto":"failed","dns":{"type":"query","rrname":"a.b.vn"}}',
+                            RecordContext("t"))[0]
+    assert get(failed, "network.protocol") == "dns"
+    own = suricata.parse('{"timestamp":"2026-11-20T00:00:00Z","event_type":"http",'
+                         '"app_proto":"http2","http":{"hostname":"x.vn"}}', RecordContext("t"))[0]
+    assert get(own, "network.protocol") == "http2"  # app_proto, when given, wins
+
+
+def test_dns_question_domains() -> None:
+    evs = events()
+    for key in ("dns", "dns-answer"):
+        assert get(evs[key], "dns.question") == {
+            "name": "cantho.thanhpho.example", "type": "A",
+            "registered_domain": "thanhpho.example", "top_level_domain": "example",
+            "subdomain": "cantho"}
+    bare = suricata.parse('{"timestamp":"2026-11-20T00:00:00Z","event_type":"dns",'
+                          '"dns":{"type":"query","rrname":"10.0.0.1"}}', RecordContext("t"))[0]
+    assert get(bare, "dns.question") == {"name": "10.0.0.1"}

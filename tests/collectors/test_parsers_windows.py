@@ -66,6 +66,19 @@ def test_sysmon_process_creation_fields_for_sigma() -> None:
     assert get(net, "destination.domain") is None  # "-" is no value
 
 
+def test_sysmon_dns_query_has_the_question_domains() -> None:
+    line = ('{"@timestamp":"2026-11-20T07:05:00.000Z","winlog":{"channel":'
+            '"Microsoft-Windows-Sysmon/Operational","event_id":22,"provider_name":'
+            '"Microsoft-Windows-Sysmon","computer_name":"WS-07","record_id":9,"event_data":'
+            '{"QueryName":"Cap-Nhat.Phan-Mem.Example","QueryStatus":"0","QueryResults":'
+            '"::ffff:198.51.100.41;","Image":"C:\\\\Windows\\\\System32\\\\svchost.exe"}}}')
+    ev = windows.parse(line, RecordContext("file:/x/sysmon.ndjson", offset=0))[0]
+    validate(ev)
+    assert get(ev, "dns.question") == {
+        "name": "Cap-Nhat.Phan-Mem.Example", "registered_domain": "phan-mem.example",
+        "top_level_domain": "example", "subdomain": "cap-nhat"}
+
+
 def test_nxlog_flat_events() -> None:
     proc, svc = events("nxlog.ndjson")
     assert get(proc, "winlog.channel") == "Security"

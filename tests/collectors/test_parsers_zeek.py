@@ -53,6 +53,8 @@ def test_protocol_logs() -> None:
     assert get(dns, "dns.question.name") == "cantho.thanhpho.example"
     assert get(dns, "dns.resolved_ip") == ["203.0.113.5"]
     assert get(dns, "dns.response_code") == "NOERROR"
+    assert (get(dns, "dns.question.registered_domain"), get(dns, "dns.question.top_level_domain"),
+            get(dns, "dns.question.subdomain")) == ("thanhpho.example", "example", "cantho")
     http = read_tsv("http.log")[0]
     assert (get(http, "http.request.method"), get(http, "url.domain"),
             get(http, "http.response.status_code")) == ("GET", "tin-tuc.thanhpho.example", 200)

@@ -96,6 +96,10 @@ def test_dns_query_paired_with_answer(mixed_events: list[dict[str, Any]]) -> Non
     assert ok["source"]["ip"] == CLIENT and ok["destination"]["ip"] == RESOLVER
     nx = dns["khong-ton-tai.cantho.gov.vn"]
     assert nx["dns"]["response_code"] == "NXDOMAIN"
+    for ev, sub in ((ok, "ioc"), (nx, "khong-ton-tai")):
+        assert ev["dns"]["question"]["registered_domain"] == "cantho.gov.vn"
+        assert ev["dns"]["question"]["top_level_domain"] == "gov.vn"
+        assert ev["dns"]["question"]["subdomain"] == sub
     assert nx["dns"]["question"]["type"] == "AAAA"
     assert "resolved_ip" not in nx["dns"]
 
