@@ -31,7 +31,7 @@ import orjson
 PACKAGES = ("pySigma", "pySigma-backend-sqlite", "pySigma-backend-opensearch",
             "pySigma-backend-elasticsearch", "pysigma-pipeline-sysmon",
             "pysigma-pipeline-windows")
-_CODE = ("pipelines.py", "convert.py", "cache.py")
+_CODE = ("pipelines.py", "convert.py", "cache.py", "prefilter.py")
 log = logging.getLogger(__name__)
 
 

@@ -32,6 +32,7 @@ from detection.sigma.pipelines import (
     is_supported_logsource,
     sqlite_pipeline,
 )
+from detection.sigma.prefilter import rule_clauses
 
 BACKENDS = ("sqlite", "opensearch", "elasticsearch")
 SQL_TABLE = "canhgac_sigma_flat"
@@ -50,6 +51,9 @@ class CompiledRule:
     reason: str = ""
     fields: tuple[str, ...] = ()  # SQLite: the ECS fields the query reads
     logsource: tuple[str | None, str | None, str | None] = (None, None, None)
+    # SQLite: literals an event must hold for the rule to match it, one of each
+    # clause (``detection.sigma.prefilter``); () when the rule runs on every event.
+    clauses: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass
@@ -118,7 +122,8 @@ def compile_rule(rule: SigmaRule, rule_id: str, backend_name: str, backend: Any,
         sql = " OR ".join(f"({q.removeprefix(_SQL_PREFIX)})" for q in out) if len(out) > 1 \
             else out[0].removeprefix(_SQL_PREFIX)
         fields = tuple(sorted(set(_SQL_FIELD.findall(sql))))
-        return CompiledRule(rule_id, backend_name, "converted", sql, fields=fields, logsource=key)
+        return CompiledRule(rule_id, backend_name, "converted", sql, fields=fields, logsource=key,
+                            clauses=rule_clauses(work))
     if isinstance(query, list):
         query = " OR ".join(f"({q})" for q in query)
     return CompiledRule(rule_id, backend_name, "converted", query, logsource=key)
@@ -126,7 +131,8 @@ def compile_rule(rule: SigmaRule, rule_id: str, backend_name: str, backend: Any,
 
 def _from_cache(entry: dict[str, Any]) -> CompiledRule:
     return CompiledRule(**{**entry, "fields": tuple(entry.get("fields") or ()),
-                           "logsource": tuple(entry.get("logsource") or (None, None, None))})
+                           "logsource": tuple(entry.get("logsource") or (None, None, None)),
+                           "clauses": tuple(tuple(c) for c in entry.get("clauses") or ())})
 
 
 def compile_rules(rs: RuleSet, backend_name: str, *, windows: str = "winlog",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
 import sqlite3
 from collections import defaultdict
@@ -29,12 +30,13 @@ from typing import Any
 import orjson
 
 from detection.sigma.convert import SQL_TABLE, CompiledRule
+from detection.sigma.prefilter import LiteralMatcher, ahocorasick, ascii_lower
 from store.schema import get_path, iter_leaves
 from store.sqlite.translate import column_name
 
 RULES_PER_QUERY = 150
-_SRC = "\x00canhgac_src\x00"  # where a chunk's rows come from, filled in per batch
 MAX_ROWS_PER_EVENT = 16
+MAX_INSERT_SHAPES = 64  # distinct sets of filled columns per batch, else full rows
 
 
 @dataclass(frozen=True)
@@ -79,21 +81,21 @@ def _values(doc: dict[str, Any], path: str) -> list[Any]:
     return [value]
 
 
-def _first_values(doc: dict[str, Any], leaves: dict[str, Any], paths: list[str],
-                  spaced: dict[str, Any]) -> list[Any]:
-    """The values of the first of ``paths`` the event has (``leaves``: its flat
-    dotted fields; ``spaced``: Windows data names with their spaces removed)."""
-    for path in paths:
-        value = leaves.get(path)
-        if value is None:
-            if spaced and path.startswith(_EVENT_DATA):
-                value = spaced.get(path[len(_EVENT_DATA):])
-            if value is None:
+def _scan_text(per_field: list[list[Any]], float_text: Any) -> str:
+    """An event's cell values as one ASCII-lowercased text for the literal
+    prefilter; a float as SQLite writes it (``float_text``), which Python's
+    ``str`` does not always match."""
+    parts = []
+    for values in per_field:
+        for v in values:
+            if v is None:
                 continue
-        if isinstance(value, list | bool | dict):
-            return _values({"v": value}, "v")
-        return [value]
-    return [None]
+            if isinstance(v, float):
+                v = float_text(v)
+                if v is None:
+                    continue
+            parts.append(v if isinstance(v, str) else str(v))
+    return ascii_lower("\n".join(parts))
 
 
 _PROBE = "canhgac_logsource_probe"
@@ -126,10 +128,25 @@ def logsource_prefilter(key: tuple[str | None, str | None, str | None],
     return sql, fields
 
 
+@dataclass
+class _Group:
+    """One log source's rules: its row filter, the chunks of rules run on every
+    row, and the prefiltered rules run on their candidate events only."""
+
+    prefilter: str | None
+    table: str
+    chunks: list[tuple[list[tuple[str, tuple[int, int, int]]], str]]
+    filtered: list[tuple[int, str, tuple[int, int, int], str]]
+
+
 class SQLiteRuleExecutor:
     """Evaluates compiled SQLite rules over batches of event documents."""
 
-    def __init__(self, rules: Iterable[CompiledRule], windows: str = "winlog") -> None:
+    def __init__(self, rules: Iterable[CompiledRule], windows: str = "winlog",
+                 prefilter: bool | None = None) -> None:
+        """``prefilter``: run rules on their candidate events only (default: on,
+        unless ``$CANHGAC_SIGMA_PREFILTER`` is ``off``; always off without
+        pyahocorasick)."""
         self.rules = [r for r in rules if r.status == "converted"]
         # SQLite column names ignore case: "Payload" and "payload" share one column,
         # filled from whichever path the event has.
@@ -144,23 +161,72 @@ class SQLiteRuleExecutor:
             variants[f.lower()].append(f)
         self.paths = list(variants.values())
         self.fields = [v[0] for v in self.paths]
-        self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        # Per event path, its column and rank among the column's paths; per
+        # Windows data name (spaces removed), the same for ``winlog.event_data.*``.
+        self._col_of: dict[str, tuple[int, int]] = {}
+        self._spaced_of: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for col, paths in enumerate(self.paths):
+            for rank, path in enumerate(paths):
+                self._col_of.setdefault(path, (col, rank))
+                if path.startswith(_EVENT_DATA):
+                    self._spaced_of[path[len(_EVENT_DATA):]].append((col, rank))
+        # Every rule's statement is prepared once and reused batch after batch.
+        self.conn = sqlite3.connect(":memory:", check_same_thread=False,
+                                    cached_statements=len(self.rules) + 256)
         self.conn.create_function("regexp", 2, _regexp, deterministic=True)
         cols = ", ".join(f'"f:{f}" TEXT COLLATE NOCASE' for f in self.fields)
         self.conn.execute(f"CREATE TEMP TABLE {SQL_TABLE} (_n INTEGER{', ' if cols else ''}{cols})")
         self._insert = (f"INSERT INTO {SQL_TABLE} VALUES (?{', ?' * len(self.fields)})")
-        # Per log source: its prefilter (None: every row) and its rule chunks.
-        self.groups: list[tuple[str | None, list[tuple[list[str], str]]]] = []
-        for key, rules in groups.items():
+        self._columns = ["_n", *(f'"f:{f}"' for f in self.fields)]
+        self._inserts: dict[tuple[int, ...], str] = {}
+        if prefilter is None:
+            prefilter = os.environ.get("CANHGAC_SIGMA_PREFILTER", "on").lower() not in (
+                "off", "0", "no", "false")
+        use_prefilter = prefilter and ahocorasick is not None
+        self.prefiltered = 0  # how many rules run on their candidate events only
+        filtered_clauses: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+        self.groups: list[_Group] = []
+        self._invalid: dict[str, str] = {}
+        for g, (key, grules) in enumerate(groups.items()):
             pf = prefilters[key]
+            table = SQL_TABLE
+            if pf is not None:
+                # The log source's rows, copied once per batch for all its rules
+                # (a table kept from batch to batch, so prepared statements stay valid).
+                table = f"canhgac_sigma_group_{g}"
+                self.conn.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {SQL_TABLE} "
+                                  "WHERE 0")
+                self.conn.execute(f"CREATE INDEX temp.{table}_n ON {table} (_n)")
+            # Order of the matches, as when every rule ran 150 to a SELECT:
+            # (group, chunk, event, place in chunk).
+            order = {r.rule_id: (g, i // RULES_PER_QUERY, i % RULES_PER_QUERY)
+                     for i, r in enumerate(grules)}
+            always = [r for r in grules if not (use_prefilter and r.clauses)]
             chunks = []
-            for i in range(0, len(rules), RULES_PER_QUERY):
-                chunk = rules[i:i + RULES_PER_QUERY]
+            for i in range(0, len(always), RULES_PER_QUERY):
+                chunk = always[i:i + RULES_PER_QUERY]
                 cols = ", ".join(f"({r.query})" for r in chunk)
                 where = " OR ".join(f"({r.query})" for r in chunk)
-                chunks.append(([r.rule_id for r in chunk],
-                               f"SELECT _n, {cols} FROM {_SRC} WHERE {where}"))
-            self.groups.append((pf[0] if pf else None, chunks))
+                chunks.append(([(r.rule_id, order[r.rule_id]) for r in chunk],
+                               f"SELECT _n, {cols} FROM {table} WHERE {where}"))
+            filtered = []
+            for r in grules:
+                if not (use_prefilter and r.clauses):
+                    continue
+                idx = len(filtered_clauses)
+                filtered_clauses.append((idx, r.clauses))
+                sql = (f"SELECT DISTINCT _n FROM {table} WHERE _n IN "
+                       f"(SELECT value FROM json_each(?)) AND ({r.query})")
+                try:  # prepared now (and cached): a broken rule is known before a batch
+                    self.conn.execute(sql, ("[]",)).fetchall()
+                except sqlite3.Error as exc:
+                    self._invalid[r.rule_id] = str(exc)
+                filtered.append((idx, r.rule_id, order[r.rule_id], sql))
+            self.prefiltered += len(filtered)
+            self.groups.append(_Group(pf[0] if pf else None, table, chunks, filtered))
+        self._matcher = LiteralMatcher(filtered_clauses) if filtered_clauses else None
+        self._texts: list[str] = []
+        self._floats: dict[str, str | None] = {}
         self.broken: dict[str, str] = {}
 
     def close(self) -> None:
@@ -168,49 +234,174 @@ class SQLiteRuleExecutor:
 
     def _load(self, docs: list[dict[str, Any]]) -> None:
         self.conn.execute(f"DELETE FROM {SQL_TABLE}")
-        rows = []
+        shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        texts: list[str] = []
+        scan = self._matcher is not None
+        width = len(self.fields)
+        col_of, spaced_of = self._col_of, self._spaced_of
         for n, doc in enumerate(docs):
             leaves = dict(iter_leaves(doc))
             data = get_path(doc, "winlog.event_data")
             spaced = ({k.replace(" ", ""): v for k, v in data.items() if " " in k}
                       if isinstance(data, dict) else {})
-            per_field = [_first_values(doc, leaves, paths, spaced) for paths in self.paths]
-            combos = itertools.islice(itertools.product(*per_field), MAX_ROWS_PER_EVENT)
-            rows.extend((n, *combo) for combo in combos)
-        self.conn.executemany(self._insert, rows)
+            # Walk the event's own fields, not every column: per column, the value
+            # of its first path the event has (the leaf before its spaceless
+            # Windows data name at the same rank); a list gives one cell per value.
+            best: dict[int, tuple[tuple[int, int], Any]] = {}
+            for path, value in leaves.items():
+                hit = col_of.get(path)
+                if hit is not None and value is not None:
+                    col, rank = hit
+                    if col not in best or (rank, 0) < best[col][0]:
+                        best[col] = ((rank, 0), value)
+            for name, value in spaced.items():
+                if value is None:
+                    continue
+                for col, rank in spaced_of.get(name, ()):
+                    if col not in best or (rank, 1) < best[col][0]:
+                        best[col] = ((rank, 1), value)
+            cells: dict[int, Any] = {}
+            multi = False
+            for col, (_key, value) in best.items():
+                if isinstance(value, list | bool | dict):
+                    vals = _values({"v": value}, "v")
+                    if len(vals) > 1:
+                        cells[col] = vals
+                        multi = True
+                    elif vals[0] is not None:
+                        cells[col] = vals[0]
+                else:
+                    cells[col] = value
+            if multi:
+                per_field: list[list[Any]] = [[None]] * width
+                for col, value in cells.items():
+                    per_field[col] = value if isinstance(value, list) else [value]
+                combos = itertools.islice(itertools.product(*per_field), MAX_ROWS_PER_EVENT)
+                for combo in combos:
+                    cols = tuple(i for i, v in enumerate(combo) if v is not None)
+                    shapes[cols].append((n, *(combo[i] for i in cols)))
+                if scan:
+                    texts.append(_scan_text(per_field, self._float_text))
+            else:
+                cols = tuple(sorted(cells))
+                shapes[cols].append((n, *(cells[i] for i in cols)))
+                if scan:
+                    texts.append(_scan_text([list(cells.values())], self._float_text))
+        self._insert_rows(shapes)
+        self._texts = texts
+
+    def _insert_rows(self, shapes: dict[tuple[int, ...], list[tuple[Any, ...]]]) -> None:
+        """Insert flat rows naming only the columns each fills (``shapes``: the
+        rows, ``_n`` first, by the columns they fill): an event fills a few
+        dozen of the hundreds of columns, and binding the NULLs dominated."""
+        if len(shapes) > MAX_INSERT_SHAPES:  # too varied: statements would churn
+            rows = []
+            for cols, values in shapes.items():
+                for row in values:
+                    full: list[Any] = [row[0], *([None] * len(self.fields))]
+                    for i, v in zip(cols, row[1:], strict=True):
+                        full[i + 1] = v
+                    rows.append(full)
+            rows.sort(key=lambda r: r[0])
+            self.conn.executemany(self._insert, rows)
+            return
+        for cols, values in shapes.items():
+            sql = self._inserts.get(cols)
+            if sql is None:
+                names = ", ".join(["_n", *(self._columns[i + 1] for i in cols)])
+                sql = self._inserts[cols] = (f"INSERT INTO {SQL_TABLE} ({names}) VALUES "
+                                             f"({', '.join('?' * (len(cols) + 1))})")
+            self.conn.executemany(sql, values)
+
+    def _float_text(self, value: float) -> str | None:
+        """A float as a TEXT column holds it (SQLite's own formatting), cached."""
+        key = repr(value)
+        if key not in self._floats:
+            if len(self._floats) > 100_000:
+                self._floats.clear()
+            self._floats[key] = self.conn.execute("SELECT CAST(? AS TEXT)",
+                                                  (value,)).fetchone()[0]
+        return self._floats[key]
+
+    def _members(self) -> dict[int, list[int]]:
+        """Per group with a log-source condition, the flat rows meeting it: every
+        condition evaluated in one scan (a column each) instead of one scan each."""
+        out: dict[int, list[int]] = defaultdict(list)
+        todo = [(g, grp.prefilter) for g, grp in enumerate(self.groups)
+                if grp.prefilter is not None]
+        for i in range(0, len(todo), RULES_PER_QUERY):
+            part = todo[i:i + RULES_PER_QUERY]
+            cols = ", ".join(f"({pf})" for _g, pf in part)
+            where = " OR ".join(f"({pf})" for _g, pf in part)
+            for row in self.conn.execute(f"SELECT rowid, {cols} FROM {SQL_TABLE} WHERE {where}"):
+                for (g, _pf), hit in zip(part, row[1:], strict=True):
+                    if hit:
+                        out[g].append(row[0])
+        return out
+
+    def _candidates(self, count: int) -> dict[int, list[int]]:
+        """Per prefiltered rule, the events (batch positions) that hold a literal
+        of each of its clauses."""
+        out: dict[int, list[int]] = defaultdict(list)
+        if self._matcher is None:
+            return out
+        for n, text in enumerate(self._texts[:count]):
+            for idx in self._matcher.candidates(text):
+                out[idx].append(n)
+        self._matcher.reanchor()
+        return out
 
     def evaluate(self, docs: list[dict[str, Any]]) -> list[Match]:
         """Every (rule, event) match among ``docs`` (event documents)."""
         if not docs or not self.rules:
             return []
         self._load(docs)
+        candidates = self._candidates(len(docs))
         seen: set[tuple[str, int]] = set()
-        out: list[Match] = []
-        for pf, chunks in self.groups:
-            src = SQL_TABLE
-            if pf is not None:
-                # The log source's rows, selected once for all its rule chunks;
-                # a log source absent from the batch costs one scan, no rule.
-                self.conn.execute("DROP TABLE IF EXISTS temp.canhgac_sigma_group")
-                self.conn.execute(f"CREATE TEMP TABLE canhgac_sigma_group AS "
-                                  f"SELECT * FROM {SQL_TABLE} WHERE {pf}")
-                if self.conn.execute("SELECT 1 FROM canhgac_sigma_group LIMIT 1").fetchone() \
-                        is None:
+        hits: list[tuple[tuple[int, int, int, int], str, int]] = []
+        members = self._members()
+        for g, grp in enumerate(self.groups):
+            if grp.prefilter is not None:
+                # The log source's rows; one absent from the batch runs no rule.
+                self.conn.execute(f"DELETE FROM {grp.table}")
+                if not members.get(g):
                     continue
-                src = "canhgac_sigma_group"
-            for rule_ids, sql in chunks:
+                self.conn.execute(f"INSERT INTO {grp.table} SELECT * FROM {SQL_TABLE} WHERE "
+                                  "rowid IN (SELECT value FROM json_each(?))",
+                                  (f"[{','.join(map(str, members[g]))}]",))
+            for chunk, sql in grp.chunks:
+                rule_ids = [rid for rid, _ in chunk]
                 try:
-                    rows = self.conn.execute(sql.replace(_SRC, src, 1)).fetchall()
+                    rows = self.conn.execute(sql).fetchall()
                 except sqlite3.Error as exc:
-                    rows = self._one_by_one(rule_ids, exc, src)
+                    rows = self._one_by_one(rule_ids, exc, grp.table)
                 for row in rows:
                     n = row[0]
-                    for rid, hit in zip(rule_ids, row[1:], strict=False):
+                    for (rid, (g, c, p)), hit in zip(chunk, row[1:], strict=False):
                         if hit and (rid, n) not in seen:
                             seen.add((rid, n))
-                            doc = docs[n]
-                            out.append(Match(rid, get_path(doc, "event.id"),
-                                             get_path(doc, "@timestamp"), doc))
+                            hits.append(((g, c, n, p), rid, n))
+            for idx, rid, (g, c, p), sql in grp.filtered:
+                if rid in self._invalid:
+                    self.broken[rid] = self._invalid[rid]
+                    continue
+                cands = candidates.get(idx)
+                if not cands:
+                    continue
+                try:
+                    rows = self.conn.execute(sql, (f"[{','.join(map(str, cands))}]",)).fetchall()
+                except sqlite3.Error as exc:
+                    self.broken[rid] = str(exc)
+                    continue
+                for (n,) in rows:
+                    if (rid, n) not in seen:
+                        seen.add((rid, n))
+                        hits.append(((g, c, n, p), rid, n))
+        hits.sort(key=lambda h: h[0])
+        out: list[Match] = []
+        for _key, rid, n in hits:
+            doc = docs[n]
+            out.append(Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc))
         return out
 
     def _one_by_one(self, rule_ids: list[str], exc: sqlite3.Error,

@@ -1,0 +1,214 @@
+"""Literal prefilter: which events a converted rule could possibly match.
+
+From a rule's detection, as the backend converted it (after our pipelines and
+Sigma's modifiers changed fields and values), we derive a necessary condition
+in conjunctive form: a few *clauses*, each a set of lowercase literal strings
+of which at least one must occur in the event's values for the rule to match.
+
+* ``a and b``: the clauses of both sides; ``a or b``: one clause, the union of
+  each side's best clause (no clause on one side: none at all);
+  ``not a``: nothing (the negative side never makes an event a candidate).
+* A string value gives its longest plain piece between wildcards and
+  placeholders (``contains``/``startswith``/``endswith`` only add wildcards);
+  an expansion (``windash``, ``base64offset``) the union of its strings.
+  Regular expressions, numbers, null, ``exists``, CIDR, field references,
+  and ASCII pieces shorter than ``MIN_LITERAL`` give nothing (a single emoji
+  or Cyrillic letter is selective enough).
+* Conditions our pipelines add for the log source (detections named
+  ``_cond_…``) give nothing: the executor's log-source groups handle them.
+
+Matching is case-insensitive by ASCII case only, as SQLite's ``LIKE`` and
+``COLLATE NOCASE`` are (``cased`` values are stricter still), so a literal
+found nowhere in an event's lowercased values proves the rule cannot match it.
+The executor scans each event once with an Aho-Corasick automaton
+(``pyahocorasick``) over every literal of every rule; without the package
+every rule is run on every event, as before.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from operator import itemgetter
+from typing import Any
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionIdentifier,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.types import SigmaExpansion, SigmaString
+
+try:  # optional: without it, no prefilter (every rule runs on every event)
+    import ahocorasick
+except ImportError:  # pragma: no cover - depends on the environment
+    ahocorasick = None
+
+MIN_LITERAL = 3  # shorter pieces occur almost everywhere: not worth a clause
+MAX_CLAUSES = 3  # per rule, the most selective ones
+_ADDED = "_cond_"  # pySigma's AddConditionTransformation names its detections so
+_UPPER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+Clause = frozenset[str]
+_second = itemgetter(1)
+
+
+def ascii_lower(text: str) -> str:
+    """Lowercase ASCII letters only (SQLite's ``NOCASE``/``LIKE`` folding)."""
+    return text.lower() if text.isascii() else text.translate(_UPPER)
+
+
+def _cost(clause: Clause) -> float:
+    """Rough chance of a clause being met: more and shorter literals, higher."""
+    return sum(1.0 / len(lit) ** 2 for lit in clause)
+
+
+def _best(clauses: list[Clause]) -> Clause:
+    return min(clauses, key=_cost)
+
+
+def _value_literals(value: Any) -> Clause | None:
+    """The literals one of which a matching value must contain, None: unknown."""
+    if isinstance(value, SigmaExpansion):
+        out: set[str] = set()
+        for v in value.values:
+            lits = _value_literals(v)
+            if lits is None:
+                return None
+            out |= lits
+        return frozenset(out)
+    if isinstance(value, SigmaString):
+        pieces, cur = [], []
+        for part in value.s:
+            if isinstance(part, str):
+                cur.append(part)
+            else:  # wildcard or placeholder: a break in the literal text
+                pieces.append("".join(cur))
+                cur = []
+        pieces.append("".join(cur))
+        longest = max(pieces, key=len)
+        if len(longest) < MIN_LITERAL and longest.isascii():  # a non-ASCII one is rare
+            return None
+        return frozenset({ascii_lower(longest)})
+    return None
+
+
+def _added_by_pipeline(node: Any) -> bool:
+    """Whether a leaf comes from a detection our pipelines added."""
+    seen = 0
+    while node is not None and seen < 64:
+        if isinstance(node, ConditionIdentifier):
+            return node.identifier.startswith(_ADDED)
+        node = getattr(node, "parent", None)
+        seen += 1
+    return False
+
+
+def _clauses(node: Any) -> list[Clause]:
+    """The necessary clauses of a condition tree node ([]: none known)."""
+    if isinstance(node, ConditionAND):
+        out: list[Clause] = []
+        for arg in node.args:
+            out.extend(c for c in _clauses(arg) if c not in out)
+        return out
+    if isinstance(node, ConditionOR):
+        union: set[str] = set()
+        for arg in node.args:
+            sub = _clauses(arg)
+            if not sub:
+                return []
+            union |= _best(sub)
+        return [frozenset(union)]
+    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
+        if _added_by_pipeline(node):
+            return []
+        lits = _value_literals(node.value)
+        return [lits] if lits else []
+    return []  # NOT, anything unknown: no knowledge
+
+
+def rule_clauses(rule: Any) -> tuple[tuple[str, ...], ...]:
+    """The clauses of a converted rule (the copy the backend converted, its
+    pipelines applied); () when the rule must be run on every event."""
+    try:
+        conds = [c.parsed for c in rule.detection.parsed_condition]
+    except Exception:  # a condition we cannot read: no prefilter
+        return ()
+    per_cond = [_clauses(c) for c in conds]
+    if len(per_cond) == 1:
+        found = per_cond[0]
+    elif per_cond and all(per_cond):  # several conditions are ORed
+        found = [frozenset().union(*(_best(c) for c in per_cond))]
+    else:
+        found = []
+    if not found:
+        return ()
+    found.sort(key=_cost)
+    return tuple(tuple(sorted(c)) for c in found[:MAX_CLAUSES])
+
+
+class LiteralMatcher:
+    """Finds, per event text, the rules whose every clause has a literal in it.
+
+    Each rule is indexed by one clause only (its anchor); the few rules an
+    event's literals anchor then have their other clauses checked against the
+    literals found, instead of counting every clause hit.  The anchor starts as
+    the clause that looks most selective and moves, after each batch
+    (``reanchor``), to the one whose literals were seen in the fewest events.
+    """
+
+    def __init__(self, rules: Iterable[tuple[int, tuple[tuple[str, ...], ...]]]) -> None:
+        """``rules``: (rule index, clauses, most selective first) to prefilter."""
+        if ahocorasick is None:
+            raise RuntimeError("pyahocorasick is not installed")
+        self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        ids: dict[str, int] = {}
+        self.clauses: dict[int, list[frozenset[int]]] = {}
+        for idx, clauses in rules:
+            self.clauses[idx] = [frozenset(ids.setdefault(lit, len(ids)) for lit in c)
+                                 for c in clauses]
+        self.count = max(self.clauses, default=-1) + 1
+        self.seen: Counter[int] = Counter()  # literal -> events it was found in
+        for lit, i in ids.items():
+            self.automaton.add_word(lit, i)
+        self.empty = not ids
+        if not self.empty:
+            self.automaton.make_automaton()
+        self.anchors: dict[int, list[int]] = {}  # literal -> rules it anchors
+        self.rest: dict[int, list[frozenset[int]]] = {}
+        self._index({idx: 0 for idx in self.clauses})
+
+    def _index(self, anchor: dict[int, int]) -> None:
+        anchors: dict[int, list[int]] = {}
+        self.rest = {}
+        for idx, clauses in self.clauses.items():
+            for lid in clauses[anchor[idx]]:
+                anchors.setdefault(lid, []).append(idx)
+            if len(clauses) > 1:
+                self.rest[idx] = [c for i, c in enumerate(clauses) if i != anchor[idx]]
+        self.anchors = anchors
+
+    def reanchor(self) -> None:
+        """Anchor each rule on its clause seen in the fewest events so far."""
+        seen = self.seen
+        anchor = {idx: min(range(len(cl)), key=lambda i, cl=cl: sum(seen[x] for x in cl[i]))
+                  for idx, cl in self.clauses.items()}
+        self._index(anchor)
+
+    def candidates(self, text: str) -> set[int]:
+        """Rule indexes whose clauses are all met by ``text`` (ASCII-lowercased)."""
+        if self.empty:
+            return set()
+        found = set(map(_second, self.automaton.iter(text)))
+        self.seen.update(found)
+        out: set[int] = set()
+        anchors = self.anchors
+        for lid in found:
+            rules = anchors.get(lid)
+            if rules:
+                out.update(rules)
+        rest = self.rest
+        return {r for r in out
+                if r not in rest or all(not found.isdisjoint(c) for c in rest[r])}
