@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -84,7 +85,8 @@ ECS_FIELDS: dict[str, str] = {
     "dns.id": KEYWORD, "dns.type": KEYWORD, "dns.op_code": KEYWORD,
     "dns.question.name": KEYWORD, "dns.question.type": KEYWORD,
     "dns.question.class": KEYWORD, "dns.question.registered_domain": KEYWORD,
-    "dns.question.subdomain": KEYWORD, "dns.response_code": KEYWORD,
+    "dns.question.subdomain": KEYWORD,
+    "dns.question.top_level_domain": KEYWORD, "dns.response_code": KEYWORD,
     "dns.resolved_ip": IP, "dns.header_flags": KEYWORD,
     # tls.*
     "tls.version": KEYWORD, "tls.version_protocol": KEYWORD, "tls.cipher": KEYWORD,
@@ -441,6 +443,12 @@ def _walk(tree: dict[str, Any], obj: dict[str, Any], prefix: str, problems: list
         if type(kind) is dict:
             if type(value) is dict:
                 dotted = _walk(kind, value, f"{prefix}{key}.", problems) or dotted
+            elif type(value) is list:
+                # An array of objects (``entities: [{"id": ...}]``): the engine
+                # types each element's fields as the object's, so check them too.
+                for item in _flat(value):
+                    if type(item) is dict:
+                        dotted = _walk(kind, item, f"{prefix}{key}.", problems) or dotted
             continue
         if kind in (KEYWORD, TEXT) and type(value) is str:
             continue
@@ -461,6 +469,62 @@ def _walk(tree: dict[str, Any], obj: dict[str, Any], prefix: str, problems: list
         elif nv is not value:
             obj[key] = nv
     return dotted
+
+
+def _flat(values: list[Any]) -> Iterator[Any]:
+    """The elements of a list, nested lists flattened (as the engine reads them)."""
+    for value in values:
+        if type(value) is list:
+            yield from _flat(value)
+        else:
+            yield value
+
+
+def object_arrays(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """``(paths, conflicts)`` for a document: the dotted paths whose value is an
+    array holding objects (``entities`` in ``{"entities": [{"id": "a"}]}``;
+    arrays flattened, so ``mentions.places`` in ``{"mentions": [{"places":
+    [{...}]}]}``), and the fields that hold an object in one place and a plain
+    value in another (``"e": ["x", {"id": "y"}]``, or ``e.id`` a text in one
+    element and an object in the next), which Elasticsearch refuses.
+
+    Only arrays of objects can repeat a field inside one document, so callers
+    may skip documents without them.  The SQLite backend keeps ``paths`` per
+    row to know which documents a dotted field must be looked up through."""
+    shapes: dict[str, bool] = {}
+    paths: dict[str, None] = {}
+    conflicts: dict[str, None] = {}
+
+    def shape(path: str, is_object: bool) -> bool:
+        if shapes.setdefault(path, is_object) != is_object:
+            conflicts[path] = None
+            return False
+        return True
+
+    # Hand-written rather than a generic flattener: this runs on every stored
+    # document holding an object in an array, so plain values outside arrays
+    # (which cannot repeat, hence cannot clash) cost one type check.
+    def visit(obj: dict[str, Any], prefix: str, in_array: bool) -> None:
+        for key, value in obj.items():
+            kind = type(value)
+            if kind is dict:
+                path = prefix + key
+                if not in_array or shape(path, True):
+                    visit(value, path + ".", in_array)
+            elif kind is list:
+                path = prefix + key
+                for item in _flat(value):
+                    if type(item) is dict:
+                        paths[path] = None
+                        if shape(path, True):
+                            visit(item, path + ".", True)
+                    elif item is not None:
+                        shape(path, False)
+            elif in_array and value is not None:
+                shape(prefix + key, False)
+
+    visit(doc, "", False)
+    return list(paths), [f"{path}: holds both objects and plain values" for path in conflicts]
 
 
 def prepare_document(coll: Collection, doc: Any) -> tuple[Any, list[str]]:
@@ -535,6 +599,8 @@ def expand_dotted(doc: dict[str, Any]) -> dict[str, Any]:
     for key, value in doc.items():
         if isinstance(value, dict):
             value = expand_dotted(value)
+        elif isinstance(value, list):
+            value = _expand_items(value)
         parts = key.split(".") if "." in key and not key.startswith(".") else [key]
         cur = out
         for part in parts[:-1]:
@@ -548,6 +614,12 @@ def expand_dotted(doc: dict[str, Any]) -> dict[str, Any]:
         else:
             cur[last] = value
     return out
+
+
+def _expand_items(values: list[Any]) -> list[Any]:
+    """``expand_dotted`` over the objects of an array (nested arrays too)."""
+    return [expand_dotted(v) if isinstance(v, dict) else _expand_items(v) if isinstance(v, list)
+            else v for v in values]
 
 
 def ip_key(value: Any) -> bytes | None:

@@ -59,16 +59,20 @@ from store.schema import (
     format_timestamp,
     get_path,
     ip_key,
+    object_arrays,
     prepare_document,
     typed_value,
 )
 from store.sqlite.translate import (
+    ARRAYS_COLUMN,
     Compiler,
+    array_marks,
     column_name,
     decode_cursor,
     encode_cursor,
     fts_column,
     json_path,
+    values_source,
 )
 from store.text import fold
 
@@ -179,8 +183,9 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _add_missing_columns(conn: sqlite3.Connection, coll: Collection) -> None:
-        """A hot field added since the file was created: add its column and
-        fill it from the stored documents (a one-off migration)."""
+        """A hot field (or the arrays column) added since the file was created:
+        add its column and fill it from the stored documents (a one-off
+        migration)."""
         have = {row[1] for row in conn.execute(f'PRAGMA table_info("{coll.name}")')}
         for f in coll.hot_fields:
             col = column_name(f)
@@ -188,6 +193,15 @@ class SQLiteStore(Store):
                 conn.execute(f'ALTER TABLE "{coll.name}" ADD COLUMN {col}')
                 conn.execute(f'UPDATE "{coll.name}" SET {col} = json_extract(doc, ?)',
                              (json_path(f),))
+        if ARRAYS_COLUMN not in have:
+            # Files from before dotted fields were seen through arrays: mark
+            # the documents holding objects in arrays, as _prepare does.
+            conn.execute(f'ALTER TABLE "{coll.name}" ADD COLUMN {ARRAYS_COLUMN}')
+            rows = conn.execute(f"SELECT rowid, doc FROM \"{coll.name}\" "
+                                f"WHERE instr(doc, '[{{') OR instr(doc, ',{{')").fetchall()
+            conn.executemany(f'UPDATE "{coll.name}" SET {ARRAYS_COLUMN} = ? WHERE rowid = ?',
+                             [(array_marks(object_arrays(_loads(doc))[0]), rowid)
+                              for rowid, doc in rows])
 
     @staticmethod
     def _ddl(coll: Collection) -> list[str]:
@@ -196,7 +210,7 @@ class SQLiteStore(Store):
         # Hot fields are plain columns that every write fills from the parsed
         # document: a generated column would make SQLite re-parse the JSON
         # once per index on every insert, which tripled the cost of a write.
-        cols += [column_name(f) for f in coll.hot_fields]
+        cols += _row_columns(coll)
         stmts = [f'CREATE TABLE IF NOT EXISTS "{coll.name}" ({", ".join(cols)})']
         for f in coll.hot_fields:
             stmts.append(f'CREATE INDEX IF NOT EXISTS "{coll.name}_{column_name(f)}" '
@@ -248,8 +262,18 @@ class SQLiteStore(Store):
             except (TypeError, ValueError, orjson.JSONEncodeError) as exc:
                 result.errors.append(DocumentError(i, doc_id, f"not storable as JSON: {exc}"))
                 continue
+            # An object inside an array shows as "[{" or ",{" in compact JSON;
+            # only such documents are walked for their arrays of objects
+            # (stored in ARRAYS_COLUMN) and for fields with clashing shapes.
+            marks = None
+            if "[{" in body or ",{" in body:
+                paths, conflicts = object_arrays(doc)
+                if conflicts:
+                    result.errors.append(DocumentError(i, doc_id, "; ".join(conflicts)))
+                    continue
+                marks = array_marks(paths)
             texts = tuple(self._text_of(doc, f) for f in coll.text_fields)
-            hots = tuple(get_path(doc, f) for f in coll.hot_fields)
+            hots = (*(get_path(doc, f) for f in coll.hot_fields), marks)
             rows.append((i, doc_id, body, texts, hots))
         return rows
 
@@ -303,9 +327,9 @@ class SQLiteStore(Store):
                 result.written += 1  # replaced within the batch, as the engine counts it
             unique[row[1]] = row
         table = f'"{coll.name}"'
-        hot_cols = "".join(f", {column_name(f)}" for f in coll.hot_fields)
-        hot_marks = ", ?" * len(coll.hot_fields)
-        hot_sets = "".join(f", {column_name(f)} = ?" for f in coll.hot_fields)
+        hot_cols = "".join(f", {c}" for c in _row_columns(coll))
+        hot_marks = ", ?" * len(_row_columns(coll))
+        hot_sets = "".join(f", {c} = ?" for c in _row_columns(coll))
         with self._write(f"bulk into {coll.name}") as conn:
             ids = list(unique)
             existing: dict[str, int] = {}
@@ -377,9 +401,9 @@ class SQLiteStore(Store):
             raise InvalidDocument(result.errors[0].reason)
         _, doc_id, body, _texts, hots = rows[0]
         table = f'"{coll.name}"'
-        hot_cols = "".join(f", {column_name(f)}" for f in coll.hot_fields)
-        hot_marks = ", ?" * len(coll.hot_fields)
-        hot_sets = "".join(f", {column_name(f)} = ?" for f in coll.hot_fields)
+        hot_cols = "".join(f", {c}" for c in _row_columns(coll))
+        hot_marks = ", ?" * len(_row_columns(coll))
+        hot_sets = "".join(f", {c} = ?" for c in _row_columns(coll))
         with self._write(f"put into {name}") as conn:
             row = conn.execute(f"SELECT rowid, version FROM {table} WHERE id = ?",
                                (doc_id,)).fetchone()
@@ -502,7 +526,8 @@ class SQLiteStore(Store):
         if field == coll.id_field or field in coll.hot_fields:
             col = "id" if field == coll.id_field else column_name(field)
             return table, col, []
-        return (f"{table}, json_each({table}.doc, ?) AS je", "je.value", [json_path(field)])
+        source, params = values_source(field, table)
+        return f"{table}, {source} AS je", "je.value", params
 
     def _agg(self, conn: sqlite3.Connection, coll: Collection, agg: Agg, where: str,
              params: list[Any]) -> Any:
@@ -540,6 +565,12 @@ class SQLiteStore(Store):
                     args).fetchall()
                 return _fill_buckets(rows, step)
         raise QueryError(f"unknown aggregation {agg!r}")
+
+
+def _row_columns(coll: Collection) -> list[str]:
+    """The columns every write fills besides ``id`` and ``doc``, in the order
+    of the values ``_prepare`` gives: the hot fields, then ``ARRAYS_COLUMN``."""
+    return [*(column_name(f) for f in coll.hot_fields), ARRAYS_COLUMN]
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

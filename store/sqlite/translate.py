@@ -7,9 +7,10 @@ is a bound parameter: no user text is pasted into SQL.  Field names are
 checked against a strict pattern before they are used in a column name.
 
 Semantics follow Elasticsearch's (see ``store.query``): a predicate on a
-multi-valued field matches when any value does, which ``json_each`` gives us
-for free because it yields one row for a scalar and one per element for an
-array.
+multi-valued field matches when any value does, and a dotted field is seen
+through arrays of objects (``entities.id`` holds ``a`` and ``b`` in
+``{"entities": [{"id": "a"}, {"id": "b"}]}``), as the engine flattens them.
+``values_source`` gives every value of a field as one ``json_each`` row.
 """
 
 from __future__ import annotations
@@ -52,6 +53,116 @@ def json_path(field: str) -> str:
     return "$" + "".join(f'."{part}"' for part in field.split("."))
 
 
+# Per row, the dotted paths whose value is an array holding objects, as
+# ``|entities|mentions.places|`` (NULL when there is none; see
+# ``store.schema.object_arrays``): it tells which rows a dotted field has to
+# be looked up through arrays in.
+ARRAYS_COLUMN = "object_arrays"
+
+
+def array_marks(paths: list[str]) -> str | None:
+    """The ``ARRAYS_COLUMN`` value for a document's arrays of objects."""
+    return "|" + "|".join(paths) + "|" if paths else None
+
+
+# Fields of up to this many parts are walked by one json_each per array level
+# (fast); deeper ones by json_tree (exact at any depth, several times slower).
+MAX_SPLIT_PARTS = 5
+
+
+def values_source(field: str, table: str = "") -> tuple[str, list[Any]]:
+    """A table-valued ``json_each(...)`` yielding one row (``value``, ``type``)
+    per value of the non-hot ``field`` of a row of ``table`` (or of the row in
+    scope), seen through arrays of objects as the engine flattens them.
+
+    ``json_each(doc, '$."a"."b"')`` yields one row for a scalar and one per
+    element for an array, but nothing when ``a`` is an array: JSON paths do
+    not reach through arrays.  For rows whose ``ARRAYS_COLUMN`` names a part
+    of the path (``a``) the path is walked through the arrays instead; other
+    rows, the common case, pay one look at that short, mostly NULL column.
+    The walk's values are wrapped back into an object at the same path
+    (``{"a": {"b": [values]}}``), so one ``json_each`` serves both cases and
+    callers see a single table-valued source.
+    """
+    doc = f"{table}.doc" if table else "doc"
+    marks = f"{table}.{ARRAYS_COLUMN}" if table else ARRAYS_COLUMN
+    parts = field.split(".")
+    path = json_path(field)
+    if len(parts) == 1:  # a top-level field: json_each flattens its array itself
+        return f"json_each({doc}, ?)", [path]
+    prefixes = ["|" + ".".join(parts[:k]) + "|" for k in range(1, len(parts))]
+    guard = " OR ".join(f"instr({marks}, ?)" for _ in prefixes)
+    if len(parts) <= MAX_SPLIT_PARTS:
+        walk, walk_params = _split_walk(parts, doc, marks)
+    else:
+        walk, walk_params = _tree_walk(parts, doc)
+    wrapped = f"json(({walk}))"
+    for _ in parts:
+        wrapped = f"json_object(?, {wrapped})"
+    source = f"json_each(CASE WHEN {guard} THEN {wrapped} ELSE {doc} END, ?)"
+    return source, [*prefixes, *parts, *walk_params, path]
+
+
+def _split_walk(parts: list[str], doc: str, marks: str) -> tuple[str, list[Any]]:
+    """A query for the JSON array of a field's values when some inner part
+    holds an array: one branch per set of parts that are arrays (a branch runs
+    only when the row's marks name them all), each a chain of ``json_each``
+    whose array elements (integer keys) are the next level's objects.  A part
+    is an array or not in a given object, so the branches never overlap.
+    Arrays directly inside arrays are flattened too (``_nested``)."""
+    branches: list[str] = []
+    params: list[Any] = []
+    for mask in range(1, 2 ** (len(parts) - 1)):
+        splits = [i for i in range(1, len(parts)) if mask >> (i - 1) & 1]
+        froms, conds = [], []
+        base = doc
+        for k, (a, b) in enumerate(zip([0, *splits[:-1]], splits, strict=True)):
+            froms.append(f"json_each({base}, ?) AS s{k}, {_nested('s', k)}")
+            params.append(json_path(".".join(parts[a:b])))
+            conds.append(f"typeof(s{k}.key) = 'integer' AND (s{k}.type = 'object' OR "
+                         f"(s{k}.type = 'array' AND n{k}.type = 'object' "
+                         f"AND instr(n{k}.fullkey, '.') = 0))")
+            base = f"CASE WHEN s{k}.type = 'array' THEN n{k}.value ELSE s{k}.value END"
+        leaf = len(splits)
+        froms.append(f"json_each({base}, ?) AS s{leaf}, {_nested('s', leaf)}")
+        params.append(json_path(".".join(parts[splits[-1]:])))
+        conds.append(f"(s{leaf}.type <> 'array' OR (n{leaf}.type <> 'array' "
+                     f"AND instr(n{leaf}.fullkey, '.') = 0))")
+        # The row's marks first: SQLite tests them before any json_each runs.
+        marks_conds = [f"instr({marks}, ?)" for _ in splits]
+        params += ["|" + ".".join(parts[:end]) + "|" for end in splits]
+        branches.append(
+            f"SELECT CASE WHEN s{leaf}.type = 'array' THEN n{leaf}.value ELSE s{leaf}.value END "
+            f"AS v FROM {', '.join(froms)} WHERE {' AND '.join([*marks_conds, *conds])}")
+    return f"SELECT json_group_array(v) FROM ({' UNION ALL '.join(branches)})", params
+
+
+def _nested(alias: str, k: int) -> str:
+    """A ``json_tree`` (``n<k>``) into the value of ``<alias><k>`` when that is
+    an array inside an array, which the engine flattens; a single dummy row
+    otherwise, so the join keeps the row."""
+    return f"json_tree(CASE WHEN {alias}{k}.type = 'array' THEN {alias}{k}.value ELSE '0' END) AS n{k}"
+
+
+def _tree_walk(parts: list[str], doc: str) -> tuple[str, list[Any]]:
+    """The same array as ``_split_walk`` by one ``json_tree`` per level, for
+    fields too deep to enumerate array positions: rows whose full key has no
+    "." were reached from the part's value through array indexes only (the
+    value itself or, through nested arrays, its elements)."""
+    froms, conds = [], []
+    container = doc
+    for i, _part in enumerate(parts, 1):
+        froms.append(f"json_tree({container} -> ?) AS w{i}")
+        conds.append(f"instr(w{i}.fullkey, '.') = 0")
+        if i < len(parts):
+            conds.append(f"w{i}.type = 'object'")
+            container = f"w{i}.value"
+    conds.append(f"w{len(parts)}.type NOT IN ('array', 'null')")
+    sql = (f"SELECT json_group_array(w{len(parts)}.value) FROM {', '.join(froms)} "
+           f"WHERE {' AND '.join(conds)}")
+    return sql, [json_path(part) for part in parts]
+
+
 class Compiler:
     """Compiles queries for one collection into ``(sql, params)``."""
 
@@ -76,15 +187,17 @@ class Compiler:
         if field == self.coll.id_field or field in self.coll.hot_fields:
             return self.scalar(field)
         fn = "MIN" if order == "asc" else "MAX"
-        return f"(SELECT {fn}(value) FROM json_each(doc, ?))", [json_path(field)]
+        source, params = values_source(field)
+        return f"(SELECT {fn}(value) FROM {source})", params
 
     def _values_pred(self, field: str, cond: str, params: list[Any]) -> tuple[str, list[Any]]:
         """``cond`` (over ``v``) holds for some value of ``field``."""
         if field == self.coll.id_field or field in self.coll.hot_fields:
             col, _ = self.scalar(field)
             return cond.replace("v", col), params
-        sql = f"EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE {cond.replace('v', 'value')})"
-        return sql, [json_path(field), *params]
+        source, sparams = values_source(field)
+        sql = f"EXISTS (SELECT 1 FROM {source} WHERE {cond.replace('v', 'value')})"
+        return sql, [*sparams, *params]
 
     def _not_text(self, field: str) -> None:
         if self.coll.kind(field) == TEXT:

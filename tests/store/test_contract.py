@@ -372,3 +372,171 @@ def test_put_of_an_invalid_document_says_why(store):
     with pytest.raises(InvalidDocument, match=r"source\.port"):
         store.put("events", {"@timestamp": "2026-11-20T00:00:00Z", "event": {"id": "bad"},
                              "source": {"port": "eighty"}})
+
+
+# -- dotted fields through arrays of objects -----------------------------------
+#
+# The engine flattens arrays of objects: ``entities.id`` holds every ``id`` of
+# every object in ``entities``, at any depth of arrays.  ``flat_values`` says
+# the same in Python, and the expected answers below are computed with it.
+
+PEOPLE = [
+    {"id": "ar-1", "entities": [{"id": "ubnd-can-tho", "kind": "ORG", "weight": 9},
+                                {"id": "ninh-kieu", "kind": "LOC", "weight": 4}],
+     "mentions": [{"places": [{"name": "cau-hung-loi", "rank": 3},
+                              {"name": "ben-ninh-kieu", "rank": 8}]},
+                  {"places": [{"name": "cho-noi", "rank": 5}]}]},
+    {"id": "ar-2", "entities": [{"id": "ninh-kieu", "kind": "LOC", "weight": 7}],
+     "mentions": [{"places": {"name": "cho-noi", "rank": 1}}],
+     # deeper than SQLite enumerates array positions for: walked another way
+     "deep": {"a": [{"b": {"c": [{"d": {"e": ["ca", "cb"]}}, {"d": {"e": "cc"}}]}}]}},
+    # an array inside an array of objects, and nested arrays
+    {"id": "ar-3", "entities": [{"id": ["cai-rang", "phong-dien"], "kind": "LOC"},
+                                [{"id": "song-hau", "weight": 2}]],
+     "mentions": [[{"places": [[{"name": "song-hau", "rank": 12}]]}]]},
+    # a single object rather than an array: the same field
+    {"id": "ar-4", "entities": {"id": "ubnd-can-tho", "kind": "ORG", "weight": 1}},
+    # objects without the field, nulls, an empty array
+    {"id": "ar-5", "entities": [{"kind": "PER"}, None, {"id": None}],
+     "mentions": [], "deep": [{"a": {"b": [[{"c": {"d": [{"e": "cd"}]}}]]}}]},
+    {"id": "ar-6", "title": "no entities at all"},
+    # text that looks like an array of the field must not fool the SQLite walk
+    {"id": "ar-7", "author": '"entities":[{"id":"ninh-kieu"}]', "entities": [],
+     "mentions": [{"places": []}]},
+]
+
+
+def flat_values(doc: object, path: str) -> list:
+    """Every non-null value of a dotted path, arrays flattened at every level."""
+    if isinstance(doc, list):
+        return [v for item in doc for v in flat_values(item, path)]
+    if not path:
+        return [] if doc is None else [doc]
+    if not isinstance(doc, dict):
+        return []
+    head, _, rest = path.partition(".")
+    return flat_values(doc.get(head), rest)
+
+
+@pytest.fixture
+def people(store):
+    docs = [{"@timestamp": T0.isoformat(), **d} for d in PEOPLE]
+    result = store.bulk("articles", docs, refresh=True)
+    assert result.ok, result.errors
+    store.refresh("articles")
+    return store
+
+
+def matching(pred, path: str) -> set[str]:
+    return {d["id"] for d in PEOPLE if any(pred(v) for v in flat_values(d, path))}
+
+
+@pytest.mark.parametrize("path", ["entities.id", "mentions.places.name", "deep.a.b.c.d.e"])
+def test_term_terms_exists_through_arrays_of_objects(people, path):
+    values = sorted({v for d in PEOPLE for v in flat_values(d, path)})
+    assert len(values) >= 4
+    for value in values:
+        assert set(ids_of(people.search("articles", Term(path, value)))) == \
+            matching(lambda v, value=value: v == value, path), value
+    pair = values[:2]
+    assert set(ids_of(people.search("articles", Terms(path, pair)))) == \
+        matching(lambda v: v in pair, path)
+    assert set(ids_of(people.search("articles", Exists(path)))) == matching(lambda v: True, path)
+    assert set(ids_of(people.search("articles", Bool(must_not=[Term(path, values[0])])))) == \
+        {d["id"] for d in PEOPLE} - matching(lambda v: v == values[0], path)
+
+
+@pytest.mark.parametrize(("path", "bounds"), [
+    ("entities.weight", {"gte": 4, "lt": 9}),
+    ("entities.weight", {"gt": 7}),
+    ("mentions.places.rank", {"gte": 5}),
+    ("mentions.places.rank", {"lte": 1}),
+    ("entities.id", {"gte": "ninh", "lt": "s"}),
+])
+def test_range_through_arrays_of_objects(people, path, bounds):
+    ops = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b,
+           "lte": lambda a, b: a <= b, "lt": lambda a, b: a < b}
+    expected = matching(lambda v: all(ops[op](v, b) for op, b in bounds.items()), path)
+    assert expected  # the case is not vacuous
+    assert set(ids_of(people.search("articles", Range(path, **bounds)))) == expected
+
+
+@pytest.mark.parametrize("path", ["entities.id", "entities.weight", "mentions.places.rank"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_sort_through_arrays_of_objects(people, path, order):
+    pick = min if order == "asc" else max
+    keyed = [(pick(flat_values(d, path)), d["id"]) for d in PEOPLE if flat_values(d, path)]
+    keyed.sort(key=lambda kv: kv[1])  # the id breaks ties, ascending
+    keyed.sort(key=lambda kv: kv[0], reverse=order == "desc")
+    missing = sorted(d["id"] for d in PEOPLE if not flat_values(d, path))
+    expected = [i for _, i in keyed] + missing
+    assert ids_of(people.search("articles", sort=[Sort(path, order)], size=20)) == expected
+    # the same order page by page
+    seen, cursor = [], None
+    while True:
+        page = people.search("articles", sort=[Sort(path, order)], size=2, cursor=cursor)
+        seen += ids_of(page)
+        if not page.cursor:
+            break
+        cursor = page.cursor
+    assert seen == expected
+
+
+@pytest.mark.parametrize("path", ["entities.id", "entities.kind", "mentions.places.name"])
+def test_terms_agg_and_cardinality_through_arrays_of_objects(people, path):
+    per_doc = [set(flat_values(d, path)) for d in PEOPLE]
+    counts = Counter(v for values in per_doc for v in values)  # a document counts once
+    expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = people.aggregate("articles", {"top": TermsAgg(path, size=50),
+                                        "distinct": Cardinality(path)})
+    assert out["top"] == [{"key": k, "count": n} for k, n in expected]
+    assert out["distinct"] == len(counts)
+    # under a query on another field seen through the array
+    q = Term("entities.kind", "LOC")
+    kept = [values for d, values in zip(PEOPLE, per_doc, strict=True)
+            if "LOC" in flat_values(d, "entities.kind")]
+    sub = Counter(v for values in kept for v in values)
+    assert people.aggregate("articles", {"t": TermsAgg(path, size=50)}, query=q)["t"] == [
+        {"key": k, "count": n} for k, n in sorted(sub.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def test_numbers_through_arrays_of_objects(people):
+    ranks = [v for d in PEOPLE for v in flat_values(d, "mentions.places.rank")]
+    out = people.aggregate("articles", {"lo": Min("mentions.places.rank"),
+                                        "hi": Max("mentions.places.rank"),
+                                        "avg": Avg("mentions.places.rank")})
+    assert out == {"lo": float(min(ranks)), "hi": float(max(ranks)),
+                   "avg": pytest.approx(sum(ranks) / len(ranks))}
+
+
+def test_no_match_through_arrays_of_objects(people):
+    assert people.count("articles", Term("entities.id", "ha-noi")) == 0
+    assert people.count("articles", Terms("entities.id", ["ha-noi", "hue"])) == 0
+    assert people.count("articles", Terms("entities.id", [])) == 0
+    assert people.count("articles", Exists("entities.missing")) == 0
+    assert people.count("articles", Exists("mentions.places.missing")) == 0
+    assert people.count("articles", Range("mentions.places.rank", gt=100)) == 0
+    # a deeper part of another field is not this field
+    assert people.count("articles", Term("entities.kind.id", "LOC")) == 0
+    assert people.count("articles", Term("mentions.name", "cho-noi")) == 0
+    out = people.aggregate("articles", {"t": TermsAgg("entities.missing"),
+                                        "c": Cardinality("mentions.places.missing"),
+                                        "m": Max("entities.missing")},
+                           query=Term("entities.id", "ha-noi"))
+    assert out == {"t": [], "c": 0, "m": None}
+    assert ids_of(people.search("articles", sort=[Sort("entities.missing", "desc")], size=20)) \
+        == sorted(d["id"] for d in PEOPLE)
+
+
+def test_arrays_mixing_objects_and_plain_values_are_refused(store):
+    docs = [{"id": "mx-1", "@timestamp": T0.isoformat(), "entities": [{"id": "a"}]},
+            {"id": "mx-2", "@timestamp": T0.isoformat(), "entities": ["plain", {"id": "b"}]},
+            {"id": "mx-3", "@timestamp": T0.isoformat(), "mentions": [{"places": "x"},
+                                                                       {"places": {"name": "y"}}]},
+            {"id": "mx-4", "@timestamp": T0.isoformat(), "entities": [None, {"id": "c"}]}]
+    result = store.bulk("articles", docs, refresh=True)
+    store.refresh("articles")
+    assert sorted(e.index for e in result.errors) == [1, 2]
+    assert {e.id for e in result.errors} == {"mx-2", "mx-3"}
+    assert result.written == 2
+    assert set(ids_of(store.search("articles", Exists("entities.id")))) == {"mx-1", "mx-4"}

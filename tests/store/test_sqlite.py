@@ -94,3 +94,22 @@ def test_a_hot_field_added_later_is_migrated(tmp_path: Path):
 
     assert st.count("incidents", Range("last_seen", gte="2026-11-21T00:00:00Z")) == 1
     st.close()
+
+
+def test_a_file_from_before_arrays_of_objects_is_migrated(tmp_path: Path):
+    from store.query import Term
+
+    path = tmp_path / "old.db"
+    st = SQLiteStore(path)
+    st.bulk("articles", [{"id": f"a{i}", "@timestamp": "2026-11-20T00:00:00Z",
+                          "entities": [{"id": f"e{i % 3}"}, {"id": "all"}]} for i in range(9)]
+            + [{"id": "flat", "@timestamp": "2026-11-20T00:00:00Z", "entities": {"id": "e0"}}])
+    st.close()
+    conn = sqlite3.connect(path)  # as an older version left it: no arrays column
+    conn.execute("ALTER TABLE articles DROP COLUMN object_arrays")
+    conn.commit()
+    conn.close()
+    st = SQLiteStore(path)
+    assert st.count("articles", Term("entities.id", "e0")) == 4
+    assert st.count("articles", Term("entities.id", "all")) == 9
+    st.close()
