@@ -178,10 +178,11 @@ class Demo:
             self.canhgac("users", "create", name, "--role", role, "--password-stdin",
                          stdin=password + "\n")
             self.passwords[name] = password
-        path = self.data_dir / "demo-accounts.json"
-        path.write_text(json.dumps({n: {"role": r, "password": self.passwords[n]}
-                                    for r, n in ROLES.items()}, indent=2))
-        path.chmod(0o600)
+        path = self.data_dir / "demo-accounts.json"  # readable by its owner only, from the start
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({n: {"role": r, "password": self.passwords[n]} for r, n in ROLES.items()},
+                      out, indent=2)
 
     def run_pipeline(self) -> None:
         """Everything up to the incidents, on the demo's data directory."""

@@ -145,6 +145,12 @@ def test_every_story_incident_is_found_and_printed(demo: dict[str, Any]) -> None
         assert name in out  # the login table names every demo account
 
 
+def test_the_demo_passwords_are_readable_by_their_owner_only(demo: dict[str, Any]) -> None:
+    mode = (demo["data"] / "demo-accounts.json").stat().st_mode & 0o777
+    assert mode == 0o600
+    assert len({a["password"] for a in demo["accounts"].values()}) == len(scenario.ROLES)
+
+
 def test_the_api_serves_the_story_incidents_to_each_role(demo: dict[str, Any]) -> None:
     api, accounts = demo["api"], demo["accounts"]
     soc = httpx.get(f"{api}/api/v1/incidents", params={"size": 200},
