@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone, tzinfo
 from functools import lru_cache
@@ -140,11 +141,13 @@ def timestamp_text(ts: datetime | str | int | float) -> str:
         except ValueError:
             return timestamp(ts)  # other spellings, or a clear error
     if type(ts) is datetime:
-        if ts.tzinfo is None:
-            ts = ts.replace(tzinfo=UTC)
-        elif ts.tzinfo is not UTC:
+        tz = ts.tzinfo
+        if tz is not UTC and tz is not None:  # naive counts as UTC
             ts = ts.astimezone(UTC)
-        return ts.isoformat(timespec="milliseconds")[:-6] + "Z"
+        # %-formatting the fields is faster than isoformat() on an aware
+        # datetime (which formats and then drops the offset); same text
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - f-string specs are slower
+            ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond // 1000)
     return timestamp(ts)
 
 
@@ -154,10 +157,8 @@ def _parts(path: str) -> tuple[tuple[str, ...], str]:
     return (tuple(head.split(".")) if head else ()), leaf
 
 
-def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Write dotted ``fields`` into ``ev`` (None skipped): ``canhgac.ecs.put``
-    for many fields at once, with the path splits cached (the hot loop of
-    every parser)."""
+def _nest_loop(ev: dict[str, Any], fields: dict[str, Any]) -> None:
+    """The general case of ``nest``: one dotted path at a time."""
     for path, value in fields.items():
         if value is None:
             continue
@@ -169,6 +170,90 @@ def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
                 nxt = cur[part] = {}
             cur = nxt
         cur[leaf] = value
+
+
+NestFn = Callable[[dict[str, Any], tuple[Any, ...]], None]
+
+SHAPE_AFTER = 4
+"""Sightings of one field set before ``nest`` compiles a builder for it (rare
+shapes stay on the loop, so odd input cannot fill the cache with code)."""
+MAX_SHAPES = 512
+"""Compiled builders kept; past that, new shapes use the loop."""
+MAX_SHAPE_FIELDS = 256
+"""Longer field sets (a Windows event with a huge EventData) use the loop."""
+
+_shapes: dict[tuple[str, ...], NestFn | None] = {}
+_seen: dict[tuple[str, ...], int] = {}
+
+
+def _compile_shape(paths: tuple[str, ...]) -> NestFn | None:
+    """A function writing values for ``paths`` (in order) into an event, or
+    None when the loop must do it (a path that is also another's prefix, or
+    one under ``@timestamp``).
+
+    Hand-written code generation (as ``dataclasses`` does for ``__init__``):
+    splitting and walking dotted paths was the largest single cost of every
+    parser, and a shape seen again needs neither.  Each intermediate object is
+    a local created on its first non-None value, with the same get-or-create
+    step as the loop, so key order and None-skipping match ``_nest_loop``
+    exactly.  Paths only ever appear as string literals (``repr``)."""
+    leaves = set(paths)
+    for p in paths:
+        heads, _ = _parts(p)
+        if (heads and heads[0] == "@timestamp") or p == "@timestamp":
+            return None
+        for i in range(1, len(heads) + 1):
+            if ".".join(heads[:i]) in leaves:
+                return None
+    names: dict[tuple[str, ...], str] = {(): "ev"}
+    lines = ["def _shape(ev, vals):"]
+    for prefix in {h[:i] for p in paths for h in [_parts(p)[0]] for i in range(1, len(h) + 1)}:
+        names[prefix] = f"d{len(names)}"
+    if len(names) > 1:
+        lines.append("    " + " = ".join(n for n in names.values() if n != "ev") + " = None")
+    for i, p in enumerate(paths):
+        heads, leaf = _parts(p)
+        lines.append(f"    v = vals[{i}]")
+        lines.append("    if v is not None:")
+        for j in range(1, len(heads) + 1):
+            name, parent = names[heads[:j]], names[heads[:j - 1]]
+            lines.append(f"        if {name} is None:")
+            lines.append(f"            {name} = {parent}.get({heads[j - 1]!r})")
+            lines.append(f"            if type({name}) is not dict:")
+            lines.append(f"                {name} = {parent}[{heads[j - 1]!r}] = {{}}")
+        lines.append(f"        {names[heads]}[{leaf!r}] = v")
+    if len(paths) == 0:
+        lines.append("    pass")
+    scope: dict[str, Any] = {}
+    exec("\n".join(lines), {"dict": dict}, scope)  # paths only as repr() literals
+    fn: NestFn = scope["_shape"]
+    return fn
+
+
+def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Write dotted ``fields`` into ``ev`` (None skipped): ``canhgac.ecs.put``
+    for many fields at once (the hot loop of every parser).  A field set seen
+    a few times gets a compiled builder (``_compile_shape``); others walk the
+    paths one by one."""
+    if len(fields) > MAX_SHAPE_FIELDS:
+        _nest_loop(ev, fields)
+        return
+    shape = tuple(fields)
+    fn = _shapes.get(shape)
+    if fn is not None:
+        fn(ev, tuple(fields.values()))
+        return
+    if shape not in _shapes:
+        seen = _seen.get(shape, 0) + 1
+        if seen >= SHAPE_AFTER and len(_shapes) < MAX_SHAPES:
+            _seen.pop(shape, None)
+            fn = _shapes[shape] = _compile_shape(shape)
+            if fn is not None:
+                fn(ev, tuple(fields.values()))
+                return
+        elif len(_seen) < 4 * MAX_SHAPES:
+            _seen[shape] = seen
+    _nest_loop(ev, fields)
 
 
 # -- typed values ------------------------------------------------------------
