@@ -68,7 +68,8 @@ LOGSOURCES: dict[tuple[str | None, str | None, str | None], dict[str, list[str]]
     ("linux", None, "syslog"): {"event.module": ["syslog", "system", "linux"]},
     (None, "webserver", None): {"event.category": ["web"]},
     (None, "proxy", None): {"event.category": ["web"]},
-    (None, "dns", None): {"event.category": ["network"], "event.protocol": ["dns"]},
+    # protocol fields as the collectors write them (DNS has no other ECS marker)
+    (None, "dns", None): {"network.protocol": ["dns"]},
     (None, "firewall", None): {"observer.type": ["firewall"]},
     (None, "network_connection", None): {"event.category": ["network"]},
     (None, "flow", None): {"event.category": ["network"]},
@@ -78,8 +79,6 @@ LOGSOURCES: dict[tuple[str | None, str | None, str | None], dict[str, list[str]]
     ("zeek", None, "http"): {"event.dataset": ["zeek.http"]},
     ("suricata", None, None): {"event.module": ["suricata"]},
 }
-# Protocol fields as collectors write them, so `dns` has no extra ECS field.
-LOGSOURCES[(None, "dns", None)] = {"network.protocol": ["dns"]}
 
 # Sigma taxonomy names of web/proxy, DNS, firewall and Zeek logs → ECS.
 GENERIC_FIELDS: dict[str, str] = {
