@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -151,7 +152,11 @@ SHARD_HELP = ("i/n: run only the rules whose id hashes into share i of n (defaul
               "detection.shard, 1/1 = every rule)")
 
 
-def _detector(shard: str | None = None):
+JOBS_HELP = ("SQLite: processes evaluating batches at once when several are waiting "
+             "(default: detection.jobs)")
+
+
+def _detector(shard: str | None = None, jobs: int | None = None):
     from canhgac.cli import open_store
     from detection.sigma.runner import SigmaDetector, parse_shard
 
@@ -165,14 +170,19 @@ def _detector(shard: str | None = None):
     st = open_store(cfg)
     return d, SigmaDetector(st, _ruleset(), windows=d.windows_pipeline, batch_size=d.batch_size,
                             lookback_seconds=d.lookback_seconds,
-                            max_alert_events=d.max_alert_events, shard=share)
+                            max_alert_events=d.max_alert_events, shard=share,
+                            jobs=jobs or d.jobs)
 
 
 @detect_app.command("once")
-def detect_once(shard: str = typer.Option(None, "--shard", help=SHARD_HELP)) -> None:
+def detect_once(shard: str = typer.Option(None, "--shard", help=SHARD_HELP),
+                jobs: int = typer.Option(None, "--jobs", min=1, help=JOBS_HELP)) -> None:
     """One incremental detection pass."""
-    _, det = _detector(shard)
-    r = det.run_once()
+    _, det = _detector(shard, jobs)
+    try:
+        r = det.run_once()
+    finally:
+        det.close()
     sys.stdout.write(json.dumps({"events": r.events, "matches": r.matches,
                                  "alerts_written": r.alerts_written,
                                  "correlations_fired": r.correlations_fired,
@@ -182,17 +192,21 @@ def detect_once(shard: str = typer.Option(None, "--shard", help=SHARD_HELP)) -> 
 
 @detect_app.command("run")
 def detect_run(max_passes: int = typer.Option(0, help="stop after N passes (0: forever)"),
-               shard: str = typer.Option(None, "--shard", help=SHARD_HELP)) -> None:
+               shard: str = typer.Option(None, "--shard", help=SHARD_HELP),
+               jobs: int = typer.Option(None, "--jobs", min=1, help=JOBS_HELP)) -> None:
     """Detection passes every ``detection.interval_seconds``."""
-    d, det = _detector(shard)
+    d, det = _detector(shard, jobs)
     n = 0
-    while True:
-        r = det.run_once()
-        n += 1
-        err.print(f"pass {n}: {r.events} events, {r.alerts_written} new alerts")
-        if max_passes and n >= max_passes:
-            return
-        time.sleep(d.interval_seconds)
+    try:
+        while True:
+            r = det.run_once()
+            n += 1
+            err.print(f"pass {n}: {r.events} events, {r.alerts_written} new alerts")
+            if max_passes and n >= max_passes:
+                return
+            time.sleep(d.interval_seconds)
+    finally:
+        det.close()
 
 
 @hunt_app.callback(invoke_without_command=True)
@@ -201,7 +215,11 @@ def hunt_cmd(paths: list[Path] = typer.Argument(..., help="files or folders"),
              fmt: str = typer.Option("auto", "--format", help="input format"),
              as_json: bool = typer.Option(False, "--json", help="one JSON object per alert"),
              as_csv: bool = typer.Option(False, "--csv"),
-             use_store: bool = typer.Option(False, "--store", help="the configured store")) -> None:
+             use_store: bool = typer.Option(False, "--store", help="the configured store"),
+             jobs: int = typer.Option(
+                 0, "--jobs", min=0,
+                 help="processes evaluating rules when there are several batches of events "
+                      "(0: one per CPU core)")) -> None:
     """Ingest files into a throw-away SQLite store and run every rule over them."""
     from detection.sigma.hunt import hunt
 
@@ -214,7 +232,7 @@ def hunt_cmd(paths: list[Path] = typer.Argument(..., help="files or folders"),
 
         store = open_store(_cfg())
     try:
-        res = hunt(list(paths), rs, fmt=fmt, store=store)
+        res = hunt(list(paths), rs, fmt=fmt, store=store, jobs=jobs or os.cpu_count() or 1)
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -27,6 +27,10 @@ class DetectionSettings(Section):
         "1/1", pattern=r"^\s*[1-9][0-9]*\s*/\s*[1-9][0-9]*\s*$",
         description="i/n: this worker runs only the rules whose id hashes into share i "
                     "of n (one checkpoint per share); 1/1 runs every rule")
+    jobs: int = Field(
+        1, ge=1, le=64,
+        description="SQLite: processes evaluating batches at once when a pass has a backlog "
+                    "of several batches (one core each; 1: the worker's own process)")
     engine_format: str = Field(
         "lucene", pattern="^(lucene|dsl_lucene)$", description="engine query output format")
     windows_pipeline: str = Field(

@@ -39,8 +39,9 @@ class HuntResult:
 
 
 def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store | None = None,
-         workdir: Path | None = None) -> HuntResult:
-    """Ingest ``paths`` (into ``store`` or a fresh SQLite file) and run every rule."""
+         workdir: Path | None = None, jobs: int = 1) -> HuntResult:
+    """Ingest ``paths`` (into ``store`` or a fresh SQLite file) and run every
+    rule; ``jobs`` processes evaluate when there are several batches of events."""
     from collectors.ingest import ingest
 
     own = store is None
@@ -53,9 +54,12 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
     try:
         summary = ingest(store, paths, fmt)
         store.refresh("events")
-        det = SigmaDetector(store, ruleset, lookback_seconds=10 * 365 * 86400)
+        det = SigmaDetector(store, ruleset, lookback_seconds=10 * 365 * 86400, jobs=jobs)
         before = {d.id for d in store.scan("alerts")} if not own else set()
-        res = det.run_once()
+        try:
+            res = det.run_once()
+        finally:
+            det.close()
         store.refresh("alerts")
         alerts = [d.source for d in store.scan("alerts") if d.id not in before]
         return HuntResult(alerts, res.events, summary.by_format())

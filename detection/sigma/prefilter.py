@@ -19,8 +19,8 @@ of which at least one must occur in the event's values for the rule to match.
 
 Matching is case-insensitive by ASCII case only, as SQLite's ``LIKE`` and
 ``COLLATE NOCASE`` are (``cased`` values are stricter still), so a literal
-found nowhere in an event's lowercased values proves the rule cannot match it.
-The executor scans each event once with an Aho-Corasick automaton
+found in none of an event's lowercased values proves the rule cannot match it.
+The executor scans each distinct value once with an Aho-Corasick automaton
 (``pyahocorasick``) over every literal of every rule; without the package
 every rule is run on every event, as before.
 """
@@ -150,7 +150,16 @@ def rule_clauses(rule: Any) -> tuple[tuple[str, ...], ...]:
 
 
 class LiteralMatcher:
-    """Finds, per event text, the rules whose every clause has a literal in it.
+    """Finds, per event, the rules whose every clause has a literal in one of
+    the event's values.
+
+    Each value is scanned once with the automaton and its literals remembered
+    (field values repeat across events: the same images, parents, channels,
+    users), and the rules an event's set of literals admits are remembered per
+    set too (events that differ only in ids and times share it), so a batch
+    costs a few dictionary lookups per event once its values have been seen.
+    Literals never span two values: a rule's literal must occur inside one
+    value for a rule to match it.
 
     Each rule is indexed by one clause only (its anchor); the few rules an
     event's literals anchor then have their other clauses checked against the
@@ -158,6 +167,8 @@ class LiteralMatcher:
     the clause that looks most selective and moves, after each batch
     (``reanchor``), to the one whose literals were seen in the fewest events.
     """
+
+    MAX_REMEMBERED = 200_000  # values (and literal sets) kept before starting afresh
 
     def __init__(self, rules: Iterable[tuple[int, tuple[tuple[str, ...], ...]]]) -> None:
         """``rules``: (rule index, clauses, most selective first) to prefilter."""
@@ -171,6 +182,9 @@ class LiteralMatcher:
                                  for c in clauses]
         self.count = max(self.clauses, default=-1) + 1
         self.seen: Counter[int] = Counter()  # literal -> events it was found in
+        self._sets: Counter[frozenset[int]] = Counter()  # literal sets of events since reanchor
+        self._of_value: dict[str, frozenset[int]] = {}
+        self._of_set: dict[frozenset[int], frozenset[int]] = {}
         for lit, i in ids.items():
             self.automaton.add_word(lit, i)
         self.empty = not ids
@@ -178,9 +192,13 @@ class LiteralMatcher:
             self.automaton.make_automaton()
         self.anchors: dict[int, list[int]] = {}  # literal -> rules it anchors
         self.rest: dict[int, list[frozenset[int]]] = {}
+        self._anchor: dict[int, int] = {}
+        self._events = 0  # events counted in ``seen``
+        self._anchored_at = 0  # ... when the anchors were last chosen
         self._index({idx: 0 for idx in self.clauses})
 
     def _index(self, anchor: dict[int, int]) -> None:
+        self._anchor = anchor
         anchors: dict[int, list[int]] = {}
         self.rest = {}
         for idx, clauses in self.clauses.items():
@@ -191,18 +209,53 @@ class LiteralMatcher:
         self.anchors = anchors
 
     def reanchor(self) -> None:
-        """Anchor each rule on its clause seen in the fewest events so far."""
+        """Anchor each rule on its clause seen in the fewest events so far.
+
+        Re-indexing every rule costs tens of milliseconds, so it is done when
+        the events counted have doubled since the last time (after the first
+        batch, then ever more rarely) and only when some anchor moved."""
         seen = self.seen
+        for found, events in self._sets.items():
+            for lid in found:
+                seen[lid] += events
+            self._events += events
+        self._sets.clear()
+        if self._events < 2 * self._anchored_at:
+            return
+        self._anchored_at = max(self._events, 1)
         anchor = {idx: min(range(len(cl)), key=lambda i, cl=cl: sum(seen[x] for x in cl[i]))
                   for idx, cl in self.clauses.items()}
-        self._index(anchor)
+        if anchor != self._anchor:
+            self._index(anchor)
 
-    def candidates(self, text: str) -> set[int]:
-        """Rule indexes whose clauses are all met by ``text`` (ASCII-lowercased)."""
+    def literals(self, value: str) -> frozenset[int]:
+        """The literals found in one value (ASCII-lowercased here), remembered."""
+        found = self._of_value.get(value)
+        if found is None:
+            if len(self._of_value) >= self.MAX_REMEMBERED:
+                self._of_value.clear()
+            found = frozenset(map(_second, self.automaton.iter(ascii_lower(value))))
+            self._of_value[value] = found
+        return found
+
+    def candidates(self, values: Iterable[str]) -> frozenset[int]:
+        """Rule indexes whose clauses are all met by an event's ``values``."""
         if self.empty:
-            return set()
-        found = set(map(_second, self.automaton.iter(text)))
-        self.seen.update(found)
+            return frozenset()
+        literals = self.literals
+        found = frozenset().union(*map(literals, values))
+        self._sets[found] += 1
+        out = self._of_set.get(found)
+        if out is None:
+            if len(self._of_set) >= self.MAX_REMEMBERED:
+                self._of_set.clear()
+            out = self._of_set[found] = self._admit(found)
+        return out
+
+    def _admit(self, found: frozenset[int]) -> frozenset[int]:
+        """The rules a set of literals admits: anchored by one of them, and
+        every other clause met.  (The anchor decides only the work done here,
+        not the answer, so answers stay valid across ``reanchor``.)"""
         out: set[int] = set()
         anchors = self.anchors
         for lid in found:
@@ -210,5 +263,5 @@ class LiteralMatcher:
             if rules:
                 out.update(rules)
         rest = self.rest
-        return {r for r in out
-                if r not in rest or all(not found.isdisjoint(c) for c in rest[r])}
+        return frozenset(r for r in out
+                         if r not in rest or all(not found.isdisjoint(c) for c in rest[r]))

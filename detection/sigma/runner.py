@@ -3,7 +3,9 @@ the checkpoint, alerts written before the checkpoint moves (a crash re-reads,
 never skips), deterministic alert ids (a re-read never duplicates).
 
 * SQLite: events are read in ``rowid`` order (commit order) in batches; the
-  checkpoint is the last rowid evaluated.
+  checkpoint is the last rowid evaluated.  With ``jobs`` > 1, batches waiting
+  behind a full one are evaluated by a pool of processes (``parallel``) and
+  written in order, as one process would.
 * Engine: ``_msearch`` batches of rules (``engine_exec``: only the rules
   whose log source has events in the range) over ``event.ingested`` in
   ``(checkpoint - lookback, now]``; the checkpoint is ``now`` of the pass.
@@ -42,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +54,7 @@ from detection.sigma import correlation as corr_mod
 from detection.sigma.convert import Coverage, compile_rules
 from detection.sigma.engine_exec import run_rules
 from detection.sigma.loader import RuleSet, rule_id
+from detection.sigma.parallel import ExecutorPool
 from detection.sigma.sqlite_exec import (
     Match,
     SQLiteRuleExecutor,
@@ -88,8 +92,14 @@ class SigmaDetector:
 
     def __init__(self, store: Store, ruleset: RuleSet, *, windows: str = "winlog",
                  batch_size: int = 5000, lookback_seconds: float = 300.0,
-                 max_alert_events: int = 100, shard: tuple[int, int] = (1, 1)) -> None:
+                 max_alert_events: int = 100, shard: tuple[int, int] = (1, 1),
+                 jobs: int = 1) -> None:
+        """``jobs``: SQLite, how many processes evaluate batches at once when a
+        pass has more than one batch to read (``parallel``; 1: this one)."""
         index, count = shard
+        if jobs < 1:
+            raise ValueError(f"jobs {jobs}: want 1 or more")
+        self.jobs = jobs
         if not (count >= 1 and 1 <= index <= count):
             raise ValueError(f"shard {index}/{count}: want i/n with 1 <= i <= n")
         self.shard = (index, count)
@@ -115,6 +125,7 @@ class SigmaDetector:
                        if not ruleset.correlations[cid].generate for b in bases
                        if b in ruleset.rules}
         self._sqlite: SQLiteRuleExecutor | None = None
+        self._pool: ExecutorPool | None = None
         self._base_executors: dict[frozenset[str], SQLiteRuleExecutor] = {}
         self.keep_fields = self._fields_kept()
 
@@ -261,18 +272,16 @@ class SigmaDetector:
             after = started = int(cp.get("position") or 0)
             if fresh:
                 caught = self.catch_up(fresh, enabled, started, now, result)
-            while True:
-                rows = read_events_after(str(self.store.path), after, self.batch_size)
-                if not rows:
-                    break
-                matches = [m for m in ex.evaluate([d for _, d in rows]) if m.rule_id in needed]
+            for rows, found in self._evaluated(ex, after):
+                matches = [m for m in found if m.rule_id in needed]
                 result.events += len(rows)
                 self._raise(matches, enabled, result)
                 new_matches += [self._slim(m) for m in matches if m.rule_id in correlated]
-                after = rows[-1][0]
-                cp["position"] = after
+                cp["position"] = rows[-1][0]
                 version = self._save(cp, version)
             result.broken.update(ex.broken)
+            if self._pool is not None:
+                result.broken.update(self._pool.broken)
         else:
             # The pass re-reads (checkpoint - lookback, now] by arrival, which
             # already holds the last lookback a new rule starts from.
@@ -314,6 +323,42 @@ class SigmaDetector:
             out += [self._slim(m) for m in matches if m.rule_id in leaves]
         result.broken.update(ex.broken)
         return out
+
+    def _evaluated(self, ex: SQLiteRuleExecutor,
+                   after: int) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], list[Match]]]:
+        """SQLite: the batches after rowid ``after`` with their matches, in
+        order.  With ``jobs`` > 1 and more than one batch waiting, up to
+        ``jobs`` batches are read ahead and evaluated at once by the pool."""
+        path = str(self.store.path)
+        while True:
+            rows = read_events_after(path, after, self.batch_size)
+            if not rows:
+                return
+            if self.jobs == 1 or len(rows) < self.batch_size:
+                yield rows, ex.evaluate([d for _, d in rows])
+                after = rows[-1][0]
+                continue
+            ahead = [rows]
+            while len(ahead) < self.jobs and len(ahead[-1]) == self.batch_size:
+                more = read_events_after(path, ahead[-1][-1][0], self.batch_size)
+                if not more:
+                    break
+                ahead.append(more)
+            if len(ahead) == 1:
+                yield rows, ex.evaluate([d for _, d in rows])
+            else:
+                if self._pool is None:
+                    self._pool = ExecutorPool(list(self.coverage.compiled.values()),
+                                              self.windows, jobs=self.jobs)
+                batches = [[d for _, d in part] for part in ahead]
+                yield from zip(ahead, self._pool.evaluate_many(batches), strict=True)
+            after = ahead[-1][-1][0]
+
+    def close(self) -> None:
+        """Stop the worker processes, if a pass started them."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def _sqlite_executor(self) -> SQLiteRuleExecutor:
         if self._sqlite is None:

@@ -30,8 +30,8 @@ from typing import Any
 import orjson
 
 from detection.sigma.convert import SQL_TABLE, CompiledRule
-from detection.sigma.prefilter import LiteralMatcher, ahocorasick, ascii_lower
-from store.schema import get_path, iter_leaves
+from detection.sigma.prefilter import LiteralMatcher, ahocorasick
+from store.schema import get_path
 from store.sqlite.translate import column_name
 
 RULES_PER_QUERY = 150
@@ -81,24 +81,55 @@ def _values(doc: dict[str, Any], path: str) -> list[Any]:
     return [value]
 
 
-def _scan_text(per_field: list[list[Any]], float_text: Any) -> str:
-    """An event's cell values as one ASCII-lowercased text for the literal
-    prefilter; a float as SQLite writes it (``float_text``), which Python's
-    ``str`` does not always match."""
-    parts = []
+def _wanted_leaves(doc: dict[str, Any], wanted: dict[str, Any], prefixes: set[str],
+                   prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """The event's leaves at paths a column reads (``wanted``).
+
+    A subtree no column reads is not walked (events carry far more than the
+    rules read: ``event.original``, the collector's own fields); a list of
+    objects is looked through as the engines do (``dns.answers.data`` over a
+    list of answers), its values one multi-valued leaf."""
+    for key, value in doc.items():
+        path = prefix + key
+        if isinstance(value, dict):
+            if path in prefixes:
+                yield from _wanted_leaves(value, wanted, prefixes, path + ".")
+        elif path in wanted:
+            yield path, value
+        elif isinstance(value, list) and path in prefixes:
+            through: dict[str, list[Any]] = defaultdict(list)
+            for item in value:
+                if isinstance(item, dict):
+                    for sub, v in _wanted_leaves(item, wanted, prefixes, path + "."):
+                        if isinstance(v, list):
+                            through[sub].extend(x for x in v if x is not None)
+                        elif v is not None:
+                            through[sub].append(v)
+            yield from through.items()
+
+
+def _scan_values(per_field: Iterable[Iterable[Any]], float_text: Any) -> list[str]:
+    """An event's cell values as text for the literal prefilter; a float as
+    SQLite writes it (``float_text``), which Python's ``str`` does not always
+    match."""
+    out = []
     for values in per_field:
         for v in values:
             if v is None:
                 continue
-            if isinstance(v, float):
+            if isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, float):
                 v = float_text(v)
-                if v is None:
-                    continue
-            parts.append(v if isinstance(v, str) else str(v))
-    return ascii_lower("\n".join(parts))
+                if v is not None:
+                    out.append(v)
+            else:
+                out.append(str(v))
+    return out
 
 
 _PROBE = "canhgac_logsource_probe"
+_KEYS = "canhgac_sigma_keys"  # the distinct log-source keys of a batch
 
 
 @functools.lru_cache(maxsize=256)
@@ -165,6 +196,8 @@ class SQLiteRuleExecutor:
         # Windows data name (spaces removed), the same for ``winlog.event_data.*``.
         self._col_of: dict[str, tuple[int, int]] = {}
         self._spaced_of: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._prefixes = {p.rsplit(".", i)[0] for paths in self.paths for p in paths
+                          for i in range(1, p.count(".") + 1)}
         for col, paths in enumerate(self.paths):
             for rank, path in enumerate(paths):
                 self._col_of.setdefault(path, (col, rank))
@@ -224,8 +257,17 @@ class SQLiteRuleExecutor:
                 filtered.append((idx, r.rule_id, order[r.rule_id], sql))
             self.prefiltered += len(filtered)
             self.groups.append(_Group(pf[0] if pf else None, table, chunks, filtered))
+        # The log-source conditions read a handful of columns (the channel, the
+        # event id…) whose values repeat across a batch: they are evaluated once
+        # per distinct combination, in a small table of those columns alone.
+        key_fields = sorted({f.lower() for pf in prefilters.values() if pf for f in pf[1]})
+        self._key_cols = [self.fields.index(variants[f][0]) for f in key_fields]
+        if self._key_cols:
+            key_decl = ", ".join(f'"f:{self.fields[c]}" TEXT COLLATE NOCASE'
+                                 for c in self._key_cols)
+            self.conn.execute(f"CREATE TEMP TABLE {_KEYS} (_k INTEGER, {key_decl})")
         self._matcher = LiteralMatcher(filtered_clauses) if filtered_clauses else None
-        self._texts: list[str] = []
+        self._scanned: list[list[str]] = []  # per event, its values for the prefilter
         self._floats: dict[str, str | None] = {}
         self.broken: dict[str, str] = {}
 
@@ -235,12 +277,13 @@ class SQLiteRuleExecutor:
     def _load(self, docs: list[dict[str, Any]]) -> None:
         self.conn.execute(f"DELETE FROM {SQL_TABLE}")
         shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        texts: list[str] = []
+        scanned: list[list[str]] = []
         scan = self._matcher is not None
         width = len(self.fields)
         col_of, spaced_of = self._col_of, self._spaced_of
+        prefixes = self._prefixes
         for n, doc in enumerate(docs):
-            leaves = dict(iter_leaves(doc))
+            leaves = dict(_wanted_leaves(doc, col_of, prefixes))
             data = get_path(doc, "winlog.event_data")
             spaced = ({k.replace(" ", ""): v for k, v in data.items() if " " in k}
                       if isinstance(data, dict) else {})
@@ -281,14 +324,14 @@ class SQLiteRuleExecutor:
                     cols = tuple(i for i, v in enumerate(combo) if v is not None)
                     shapes[cols].append((n, *(combo[i] for i in cols)))
                 if scan:
-                    texts.append(_scan_text(per_field, self._float_text))
+                    scanned.append(_scan_values(per_field, self._float_text))
             else:
                 cols = tuple(sorted(cells))
                 shapes[cols].append((n, *(cells[i] for i in cols)))
                 if scan:
-                    texts.append(_scan_text([list(cells.values())], self._float_text))
+                    scanned.append(_scan_values([cells.values()], self._float_text))
         self._insert_rows(shapes)
-        self._texts = texts
+        self._scanned = scanned
 
     def _insert_rows(self, shapes: dict[tuple[int, ...], list[tuple[Any, ...]]]) -> None:
         """Insert flat rows naming only the columns each fills (``shapes``: the
@@ -324,19 +367,36 @@ class SQLiteRuleExecutor:
         return self._floats[key]
 
     def _members(self) -> dict[int, list[int]]:
-        """Per group with a log-source condition, the flat rows meeting it: every
-        condition evaluated in one scan (a column each) instead of one scan each."""
+        """Per group with a log-source condition, the flat rows meeting it.
+
+        The conditions are evaluated once per distinct combination of the
+        columns they read (a few per batch: channel, event id, provider), all
+        of them in one scan of that small table, a column each; each row then
+        takes the answer of its combination."""
         out: dict[int, list[int]] = defaultdict(list)
         todo = [(g, grp.prefilter) for g, grp in enumerate(self.groups)
                 if grp.prefilter is not None]
+        if not todo:
+            return out
+        names = ", ".join(self._columns[c + 1] for c in self._key_cols)
+        rows_of: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for rowid, *key in self.conn.execute(f"SELECT rowid, {names} FROM {SQL_TABLE}"):
+            rows_of[tuple(key)].append(rowid)
+        keys = list(rows_of)
+        self.conn.execute(f"DELETE FROM {_KEYS}")
+        self.conn.executemany(f"INSERT INTO {_KEYS} VALUES (?{', ?' * len(self._key_cols)})",
+                              [(k, *key) for k, key in enumerate(keys)])
         for i in range(0, len(todo), RULES_PER_QUERY):
             part = todo[i:i + RULES_PER_QUERY]
             cols = ", ".join(f"({pf})" for _g, pf in part)
             where = " OR ".join(f"({pf})" for _g, pf in part)
-            for row in self.conn.execute(f"SELECT rowid, {cols} FROM {SQL_TABLE} WHERE {where}"):
+            for row in self.conn.execute(f"SELECT _k, {cols} FROM {_KEYS} WHERE {where}"):
+                rowids = rows_of[keys[row[0]]]
                 for (g, _pf), hit in zip(part, row[1:], strict=True):
                     if hit:
-                        out[g].append(row[0])
+                        out[g].extend(rowids)
+        for rowids in out.values():
+            rowids.sort()
         return out
 
     def _candidates(self, count: int) -> dict[int, list[int]]:
@@ -345,14 +405,19 @@ class SQLiteRuleExecutor:
         out: dict[int, list[int]] = defaultdict(list)
         if self._matcher is None:
             return out
-        for n, text in enumerate(self._texts[:count]):
-            for idx in self._matcher.candidates(text):
+        for n, values in enumerate(self._scanned[:count]):
+            for idx in self._matcher.candidates(values):
                 out[idx].append(n)
         self._matcher.reanchor()
         return out
 
     def evaluate(self, docs: list[dict[str, Any]]) -> list[Match]:
         """Every (rule, event) match among ``docs`` (event documents)."""
+        return matches_of(docs, self.positions(docs))
+
+    def positions(self, docs: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        """Every match among ``docs`` as (rule id, position in ``docs``), in
+        the order ``evaluate`` gives them."""
         if not docs or not self.rules:
             return []
         self._load(docs)
@@ -398,11 +463,7 @@ class SQLiteRuleExecutor:
                         seen.add((rid, n))
                         hits.append(((g, c, n, p), rid, n))
         hits.sort(key=lambda h: h[0])
-        out: list[Match] = []
-        for _key, rid, n in hits:
-            doc = docs[n]
-            out.append(Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc))
-        return out
+        return [(rid, n) for _key, rid, n in hits]
 
     def _one_by_one(self, rule_ids: list[str], exc: sqlite3.Error,
                     src: str = SQL_TABLE) -> list[tuple]:
@@ -419,6 +480,15 @@ class SQLiteRuleExecutor:
             except sqlite3.Error as e:
                 self.broken[rid] = str(e)
         return [(n, *flags) for n, flags in hits.items()]
+
+
+def matches_of(docs: list[dict[str, Any]], positions: Iterable[tuple[str, int]]) -> list[Match]:
+    """(rule id, position in ``docs``) pairs as matches."""
+    out = []
+    for rid, n in positions:
+        doc = docs[n]
+        out.append(Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc))
+    return out
 
 
 def read_events_after(path: str, after_rowid: int, limit: int) -> list[tuple[int, dict[str, Any]]]:

@@ -206,3 +206,42 @@ def test_same_matches_when_rows_are_too_varied_for_narrow_inserts(compiled, monk
     monkeypatch.setattr(sqlite_exec, "MAX_INSERT_SHAPES", 1)
     got = [(m.rule_id, m.event_id) for m in SQLiteRuleExecutor(compiled).evaluate(docs)]
     assert got == want and want
+
+
+def test_log_source_conditions_hold_per_distinct_key_in_any_case() -> None:
+    """The log-source condition is evaluated once per distinct (channel, event
+    id) of a batch, with the column's NOCASE equality: a channel written in
+    another case is the same log source, another channel or event id is not."""
+    rules = [c for c in compile_rules(RuleSet(rules={str(RULES[1].id): RULES[1]}),
+                                      "sqlite").compiled.values()]
+    docs = [sysmon_proc(i, "C:\\Windows\\System32\\cmd.exe", "cmd /c whoami", at=i)
+            for i in range(4)]
+    docs[1]["winlog"]["channel"] = docs[1]["winlog"]["channel"].upper()
+    docs[2]["winlog"]["channel"] = "Security"
+    docs[3]["winlog"]["event_id"] = 3
+    got = {m.event_id for m in SQLiteRuleExecutor(rules).evaluate(docs)}
+    assert got == {docs[0]["event"]["id"], docs[1]["event"]["id"]}
+
+
+def test_fields_inside_arrays_of_objects_are_looked_through() -> None:
+    """``dns.answers.data`` over a list of answers: any answer's value matches,
+    as on the engines; the list's own objects are not searched as text."""
+    rule = SigmaRule.from_dict({
+        "title": "answers", "id": "7a1e0000-0000-4000-8000-0000000000a1",
+        "logsource": {"category": "dns"},
+        "detection": {"sel": {"dns.answers.data|endswith": ".evil.example"},
+                      "condition": "sel"}})
+    rules = list(compile_rules(RuleSet(rules={str(rule.id): rule}), "sqlite").compiled.values())
+    assert rules[0].status == "converted", rules[0]
+
+    def dns(n: int, answers: list) -> dict:
+        return {"@timestamp": ts(n), "event": {"id": f"dns-{n}", "category": ["network"]},
+                "network": {"protocol": "dns"}, "dns": {"answers": answers}}
+
+    docs = [dns(0, [{"data": "10.0.0.1"}, {"data": "cdn.evil.example"}]),
+            dns(1, [{"data": "portal.thanhpho.example"}]),
+            dns(2, [{"name": "cdn.evil.example", "data": "10.0.0.2"}]),
+            dns(3, [])]
+    for prefilter in (True, False):
+        got = [m.event_id for m in SQLiteRuleExecutor(rules, prefilter=prefilter).evaluate(docs)]
+        assert got == ["dns-0"]
