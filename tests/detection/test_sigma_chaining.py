@@ -18,7 +18,7 @@ from detection.sigma.loader import load_rules
 from detection.sigma.runner import SigmaDetector
 from store.query import Term
 from store.sqlite import SQLiteStore
-from tests.detection.fixtures.events import T0
+from tests.detection.fixtures.events import SSHD_RULE, T0
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 LINUX = Path(__file__).resolve().parents[2] / "rules" / "sigma" / "linux"
@@ -164,17 +164,6 @@ def test_chain_across_passes_and_restart(store) -> None:
     assert len(alerts_of(store, BRUTE)) == 1
 
 
-RULE = """title: {title}
-id: {id}
-name: {name}
-logsource:
-    product: linux
-    service: sshd
-detection:
-    selection:
-        event.outcome: {outcome}
-    condition: selection
-"""
 COUNT = """title: many failures
 id: 9a000000-0000-4000-8000-000000000002
 name: many_failures
@@ -208,9 +197,9 @@ def _write(folder: Path, name: str, text: str) -> None:
 
 
 def test_references_resolve_across_files(tmp_path: Path) -> None:
-    _write(tmp_path / "a", "base.yml", RULE.format(
+    _write(tmp_path / "a", "base.yml", SSHD_RULE.format(
         title="fail", id="9a000000-0000-4000-8000-000000000000", name="fail",
-        outcome="failure") + "---\n" + RULE.format(
+        outcome="failure") + "---\n" + SSHD_RULE.format(
         title="ok", id="9a000000-0000-4000-8000-000000000001", name="ok", outcome="success"))
     _write(tmp_path / "b", "count.yml", COUNT.format(group="source.ip"))
     _write(tmp_path / "c", "chain.yml", ORDERED.format(first="many_failures"))
@@ -221,7 +210,7 @@ def test_references_resolve_across_files(tmp_path: Path) -> None:
 
 
 def test_cycles_and_unknown_references_are_refused(tmp_path: Path) -> None:
-    _write(tmp_path, "base.yml", RULE.format(
+    _write(tmp_path, "base.yml", SSHD_RULE.format(
         title="ok", id="9a000000-0000-4000-8000-000000000001", name="ok", outcome="success"))
     _write(tmp_path, "loop.yml", ORDERED.format(first="then_success"))  # references itself
     _write(tmp_path, "ghost.yml", COUNT.format(group="source.ip"))  # "fail" does not exist
@@ -233,9 +222,9 @@ def test_cycles_and_unknown_references_are_refused(tmp_path: Path) -> None:
 
 
 def test_group_by_missing_from_chained_firing_is_unsupported(store, tmp_path: Path) -> None:
-    _write(tmp_path, "base.yml", RULE.format(
+    _write(tmp_path, "base.yml", SSHD_RULE.format(
         title="fail", id="9a000000-0000-4000-8000-000000000000", name="fail",
-        outcome="failure") + "---\n" + RULE.format(
+        outcome="failure") + "---\n" + SSHD_RULE.format(
         title="ok", id="9a000000-0000-4000-8000-000000000001", name="ok", outcome="success"))
     # The count groups by user, so its firings carry no source.ip for the chain.
     _write(tmp_path, "count.yml", COUNT.format(group="user.name"))

@@ -16,7 +16,7 @@ from detection.sigma.loader import load_rules
 from detection.sigma.runner import SigmaDetector, in_shard, parse_shard
 from store.base import Store
 from tests.conftest import drop, make_store
-from tests.detection.fixtures.events import T0, ssh
+from tests.detection.fixtures.events import SSHD_RULE, T0, ssh
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 PACK = Path(__file__).resolve().parents[2] / "rules" / "sigma"
@@ -85,18 +85,6 @@ def test_two_shards_raise_what_one_worker_raises(store, backend: str, tmp_path: 
         drop(other)
 
 
-RULE = """title: {name}
-id: {id}
-name: {name}
-logsource:
-    product: linux
-    service: sshd
-detection:
-    selection:
-        event.outcome: {outcome}
-    condition: selection
-level: medium
-"""
 
 
 def _rules(folder: Path, *which: str) -> Any:
@@ -104,8 +92,8 @@ def _rules(folder: Path, *which: str) -> Any:
     ids = {"ok": "9b000000-0000-4000-8000-000000000001",
            "fail": "9b000000-0000-4000-8000-000000000002"}
     for name in which:
-        (folder / f"{name}.yml").write_text(RULE.format(
-            name=name, id=ids[name], outcome="success" if name == "ok" else "failure"),
+        (folder / f"{name}.yml").write_text(SSHD_RULE.format(
+            title=name, name=name, id=ids[name], outcome="success" if name == "ok" else "failure"),
             encoding="utf-8")
     return load_rules([folder]), ids
 
