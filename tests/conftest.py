@@ -76,3 +76,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent: extended checks need the shared sample data")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_sigma_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test (and every process a test starts) loads and converts Sigma
+    rules into caches of this session's own, never into the user's."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CANHGAC_SIGMA_CACHE", str(tmp_path_factory.mktemp("sigma-cache")))
+    yield
+    mp.undo()

@@ -11,9 +11,11 @@ as ``SigmaCollection.from_yaml`` would.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 import yaml
@@ -153,14 +155,22 @@ def _load_file(path: Path, rs: RuleSet, validator: SigmaValidator | None,
         # pySigma would look only inside this file, and a correlation may name a
         # rule (or another correlation) of another file.  ``from_dicts`` over the
         # documents is what ``from_yaml`` does after its (slower) YAML parse.
+        # Filters are collected, not applied: a filter names rules of any file
+        # (``_apply_filters`` applies them over the whole rule set).
         collection = SigmaCollection.from_dicts(store.documents(text), collect_errors=True,
-                                                resolve_references=False)
+                                                resolve_references=False, collect_filters=True)
     except (SigmaError, yaml.YAMLError) as exc:
         rs.problems.append(RuleProblem(str(path), _line_of(exc, text, 0), str(exc)))
         return
     except Exception as exc:
         rs.problems.append(RuleProblem(str(path), None, f"{type(exc).__name__}: {exc}"))
         return
+    for flt in collection.filters:
+        errors = list(getattr(flt, "errors", []) or [])
+        for exc in errors:
+            rs.problems.append(RuleProblem(str(path), _line_of(exc, text, 0), f"filter: {exc}"))
+        if not errors:
+            rs.filters.append(flt)
     for i, rule in enumerate(collection.rules):
         start = starts[i] if i < len(starts) else 0
         errors = list(getattr(rule, "errors", []) or [])
@@ -246,9 +256,28 @@ def _cycle(rs: RuleSet, rid: str, path: tuple[str, ...]) -> tuple[str, ...] | No
 
 
 def _apply_filters(rs: RuleSet) -> None:
-    """Apply Sigma filters (spec v2) to the rules they name."""
-    collection = SigmaCollection(list(rs.rules.values()))
+    """Apply Sigma filters (spec v2) to the rules they name (by id or name, in
+    any file) and whose log source they share: each filtered rule replaces the
+    rule in the set, its condition ``(rule) and (filter)``.  A filter that
+    cannot be applied to a rule is reported and leaves that rule as it was."""
+    for rid, rule in list(rs.rules.items()):
+        try:
+            rs.rules[rid] = reduce(lambda r, f: _apply_filter(f, r), rs.filters, rule)
+        except SigmaError as exc:
+            rs.problems.append(RuleProblem(rs.paths.get(rid, "filters"), None,
+                                           f"filter not applied to {rid}: {exc}"))
+
+
+def _apply_filter(flt: SigmaFilter, rule: SigmaRule) -> SigmaRule:
+    """``flt.apply_on_rule(rule)`` with the same result on every load.
+
+    pySigma names the filter's detections with a random prefix; a different
+    rule on each load would miss the conversion cache (keyed by the parsed
+    rule) every time.  So the prefix is drawn from a generator seeded by the
+    filter and the rule, and the process's own random state is put back."""
+    state = random.getstate()
+    random.seed(f"{flt.id or flt.title}/{rule_id(rule)}")
     try:
-        collection.apply_filters(rs.filters)
-    except SigmaError as exc:
-        rs.problems.append(RuleProblem("filters", None, f"filter not applied: {exc}"))
+        return flt.apply_on_rule(rule)
+    finally:
+        random.setstate(state)
