@@ -27,6 +27,7 @@ every rule is run on every event, as before.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from operator import itemgetter
@@ -39,7 +40,18 @@ from sigma.conditions import (
     ConditionOR,
     ConditionValueExpression,
 )
-from sigma.types import SigmaExpansion, SigmaString
+from sigma.types import (
+    SigmaExpansion,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+)
+
+try:  # the standard library's own regular-expression parser (private, stable since 3.11)
+    from re import _constants as _re_op
+    from re import _parser as _re_parser
+except ImportError:  # pragma: no cover - another Python: regexes give no literal
+    _re_parser = _re_op = None
 
 try:  # optional: without it, no prefilter (every rule runs on every event)
     import ahocorasick
@@ -95,6 +107,90 @@ def _value_literals(value: Any) -> Clause | None:
     return None
 
 
+# Under IGNORECASE, Python's ``re`` matches these ASCII letters with non-ASCII
+# ones too (``ı``/``İ``, ``K`` Kelvin, ``ſ`` long s), which ASCII folding
+# cannot see: a case-insensitive literal is cut at them.
+_FOLDS_BEYOND_ASCII = frozenset("iks")
+
+
+def regex_clauses(value: SigmaRegularExpression) -> list[Clause]:
+    """The literals a regular expression's every match contains: the runs of
+    plain characters its top-level sequence requires (inside groups and
+    repeats of at least one; an alternation gives one clause, the union of
+    each branch's best).  Case-insensitive expressions keep only ASCII runs,
+    cut at the letters ``re`` folds beyond ASCII.  [] when none is known.
+
+    Why by hand: no library lists the literals a Python regex requires; the
+    standard library's parser gives the structure to read them from."""
+    if _re_parser is None:
+        return []
+    try:
+        if value.regexp.contains_placeholder():
+            return []
+        pattern = value.regexp.to_plain()
+        parsed = _re_parser.parse(pattern)
+    except Exception:  # not a Python regex (another dialect): no knowledge
+        return []
+    icase = (SigmaRegularExpressionFlag.IGNORECASE in (value.flags or ())
+             or bool(parsed.state.flags & re.IGNORECASE) or "(?i" in pattern)
+    found: list[Clause] = []
+    for run in _required(parsed, found, icase):
+        _add_run(run, icase, found)
+    out: list[Clause] = []
+    for c in found:
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def _add_run(run: str, icase: bool, found: list[Clause]) -> None:
+    pieces = [run]
+    if icase:
+        pieces = re.split(r"[iksIKS]|[^\x00-\x7f]", run)
+    for piece in pieces:
+        if len(piece) >= MIN_LITERAL or (not icase and piece and not piece.isascii()):
+            found.append(frozenset({ascii_lower(piece)}))
+
+
+def _required(seq: Any, found: list[Clause], icase: bool) -> list[str]:
+    """Runs of literal characters every match of ``seq`` contains; clauses of
+    required alternations are appended to ``found``."""
+    c = _re_op
+    runs: list[str] = []
+    cur: list[str] = []
+
+    def cut() -> None:
+        if cur:
+            runs.append("".join(cur))
+            cur.clear()
+
+    for op, arg in seq:
+        if op is c.LITERAL:
+            cur.append(chr(arg))
+            continue
+        cut()
+        if op is c.SUBPATTERN:
+            runs.extend(_required(arg[-1], found, icase))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and arg[0] >= 1:
+            runs.extend(_required(arg[2], found, icase))
+        elif op is c.ATOMIC_GROUP:
+            runs.extend(_required(arg, found, icase))
+        elif op is c.BRANCH:
+            union: set[str] = set()
+            for alt in arg[1]:
+                sub: list[Clause] = []
+                for run in _required(alt, sub, icase):
+                    _add_run(run, icase, sub)
+                if not sub:
+                    union = set()
+                    break
+                union |= _best(sub)
+            if union:
+                found.append(frozenset(union))
+    cut()
+    return runs
+
+
 def _added_by_pipeline(node: Any) -> bool:
     """Whether a leaf comes from a detection our pipelines added."""
     seen = 0
@@ -124,6 +220,8 @@ def _clauses(node: Any) -> list[Clause]:
     if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
         if _added_by_pipeline(node):
             return []
+        if isinstance(node.value, SigmaRegularExpression):
+            return regex_clauses(node.value)
         lits = _value_literals(node.value)
         return [lits] if lits else []
     return []  # NOT, anything unknown: no knowledge

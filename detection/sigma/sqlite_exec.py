@@ -110,8 +110,8 @@ def _wanted_leaves(doc: dict[str, Any], wanted: dict[str, Any], prefixes: set[st
 
 def _scan_values(per_field: Iterable[Iterable[Any]], float_text: Any) -> list[str]:
     """An event's cell values as text for the literal prefilter; a float as
-    SQLite writes it (``float_text``), which Python's ``str`` does not always
-    match."""
+    SQLite writes it into a TEXT column (``float_text``, what ``LIKE`` and
+    ``REGEXP`` read), which Python's ``str`` does not always match."""
     out = []
     for values in per_field:
         for v in values:

@@ -73,6 +73,16 @@ RULES = [
     # a float cell: SQLite writes 1e20 as "1.0e+20", Python as "1e+20"
     _rule("7a1e0000-0000-4000-8000-00000000000f", {
         "sel": {"Duration|endswith": ".0e+20"}, "condition": "sel"}),
+    # a case-insensitive regex: its literal cut at i/k/s (re folds them beyond
+    # ASCII: the Kelvin sign matches k), an alternation a union
+    _rule("7a1e0000-0000-4000-8000-000000000010", {
+        "sel": {"CommandLine|re|i": "(?:mimi|kiwi)katz.*dump"}, "condition": "sel"}),
+    # a case-sensitive regex with a required group and an optional one
+    _rule("7a1e0000-0000-4000-8000-000000000011", {
+        "sel": {"CommandLine|re": "(?:list)+ (shadows)?"}, "condition": "sel"}),
+    # a regex over a float: REGEXP too reads the TEXT column's "1.0e+20"
+    _rule("7a1e0000-0000-4000-8000-000000000012", {
+        "sel": {"Duration|re": "^1\\.0e\\+20$"}, "condition": "sel"}),
 ]
 
 
@@ -90,6 +100,8 @@ def _events() -> list[dict]:
         "certutil /urlcache -f http://x/c", f"powershell -e {_b64('Invoke-Mimikatz', 1)}",
         f"powershell -e {_b64('Invoke-Mimikatz', 2)}", "whoami /priv SeDebugPrivilege",
         "whoami /priv sedebugprivilege", "echo p\u0430ypal", "wh0ami", "vssadmin list shadows",
+        "mimikatz sekurlsa::logonpasswords DUMP", "KIWIKATZ \u212aerberos dump",
+        "kiwi\u212aatz dump", "mimikatz exit",
         "wmic SHADOWCOPY delete", "ping 127.0.0.1",
     ]
     images = ["C:\\Windows\\System32\\certutil.exe", "C:\\Windows\\System32\\cmd.exe",
@@ -136,7 +148,10 @@ def test_clauses_follow_the_condition(compiled) -> None:
     assert "-urlcache" in dashes and "/urlcache" in dashes and "\u2013urlcache" in dashes
     assert len(_clauses(compiled, 6)[0]) == 3  # one literal per base64 offset
     assert _clauses(compiled, 7) == (("sedebugprivilege",),)
-    assert _clauses(compiled, 8) == ()
+    assert _clauses(compiled, 8) == (("ami",),)
+    assert _clauses(compiled, 16) == (("atz",), ("dump",)) or \
+        _clauses(compiled, 16) == (("dump",), ("atz",))
+    assert _clauses(compiled, 17) == (("list",),)
     assert _clauses(compiled, 9) == ()
     assert _clauses(compiled, 10) == (("\u0430",),)
     assert _clauses(compiled, 11) == (("city\\an",),)
@@ -154,7 +169,7 @@ def test_same_matches_with_and_without_prefilter(compiled) -> None:
     docs = _events()
     fast = SQLiteRuleExecutor(compiled)
     slow = SQLiteRuleExecutor(compiled, prefilter=False)
-    assert fast.prefiltered == len(RULES) - 2 and slow.prefiltered == 0
+    assert fast.prefiltered == len(RULES) - 1 and slow.prefiltered == 0
     results = []
     for batch in (docs, docs[:7], docs[30:], docs):  # again: the re-anchored index runs too
         got = [(m.rule_id, m.event_id) for m in fast.evaluate(batch)]
@@ -171,6 +186,10 @@ def test_same_matches_with_and_without_prefilter(compiled) -> None:
     assert ("0a", "win-131") in got_ids  # Cyrillic letter
     assert ("0c", "win-1") in got_ids  # spaced Windows data name
     assert ("0f", "win-9999") in got_ids  # a float as SQLite writes it
+    assert ("12", "win-9999") in got_ids  # ... for REGEXP too
+    katz = {eid for rid, eid in got_ids if rid == "10"}
+    assert {"win-160", "win-170", "win-180"} <= katz and "win-190" not in katz
+    assert ("11", "win-150") in got_ids
 
 
 def test_same_matches_with_the_bundled_rules() -> None:
