@@ -58,6 +58,7 @@ from detection.sigma.parallel import ExecutorPool
 from detection.sigma.sqlite_exec import (
     Match,
     SQLiteRuleExecutor,
+    last_rowid,
     read_events_after,
     read_events_in_time,
 )
@@ -89,6 +90,10 @@ def backend_of(store: Store) -> str:
 
 class SigmaDetector:
     """Compiled rules bound to one store, ready to run passes."""
+
+    # SQLite with ``jobs`` > 1: the backlog (events waiting) from which a pass
+    # starts the pool, about what one process evaluates while it starts.
+    pool_min_events = 40_000
 
     def __init__(self, store: Store, ruleset: RuleSet, *, windows: str = "winlog",
                  batch_size: int = 5000, lookback_seconds: float = 300.0,
@@ -327,14 +332,18 @@ class SigmaDetector:
     def _evaluated(self, ex: SQLiteRuleExecutor,
                    after: int) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], list[Match]]]:
         """SQLite: the batches after rowid ``after`` with their matches, in
-        order.  With ``jobs`` > 1 and more than one batch waiting, up to
-        ``jobs`` batches are read ahead and evaluated at once by the pool."""
+        order.  With ``jobs`` > 1 and a backlog of ``pool_min_events``, up to
+        ``jobs`` full batches are read ahead and evaluated at once by the pool."""
         path = str(self.store.path)
+        # Starting workers costs seconds (imports, prepared statements): worth
+        # it for a backlog, not for the few batches of a pass that keeps up.
+        pooled = self.jobs > 1 and (self._pool is not None or
+                                    last_rowid(path) - after >= self.pool_min_events)
         while True:
             rows = read_events_after(path, after, self.batch_size)
             if not rows:
                 return
-            if self.jobs == 1 or len(rows) < self.batch_size:
+            if not pooled or len(rows) < self.batch_size:
                 yield rows, ex.evaluate([d for _, d in rows])
                 after = rows[-1][0]
                 continue

@@ -491,6 +491,16 @@ def matches_of(docs: list[dict[str, Any]], positions: Iterable[tuple[str, int]])
     return out
 
 
+def last_rowid(path: str) -> int:
+    """The highest event rowid (0 when empty): ``last_rowid - checkpoint`` is
+    how many events wait, since rowids only grow."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return int(conn.execute('SELECT max(rowid) FROM "events"').fetchone()[0] or 0)
+    finally:
+        conn.close()
+
+
 def read_events_after(path: str, after_rowid: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
     """``(rowid, doc)`` of events with ``rowid > after_rowid``, oldest first."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)

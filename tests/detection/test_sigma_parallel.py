@@ -43,6 +43,19 @@ def test_pool_matches_one_executor_batch_by_batch() -> None:
     assert sum(map(len, got)) > 10  # the batches do match rules
 
 
+def test_a_small_backlog_starts_no_pool(tmp_path: Path) -> None:
+    store = make_store("sqlite", tmp_path)
+    store.init()
+    try:
+        first, _ = day()
+        store.bulk("events", first, mode="create", refresh=True)
+        det = SigmaDetector(store, load_rules([PACK]), batch_size=4, jobs=2)
+        assert det.run_once(now=T0 + timedelta(minutes=30)).events == len(first)
+        assert det._pool is None  # fewer than pool_min_events waited
+    finally:
+        store.close()
+
+
 def test_a_pool_needs_two_jobs(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 2"):
         ExecutorPool([], jobs=1)
@@ -58,9 +71,11 @@ def test_a_pass_with_a_pool_raises_what_one_process_raises(tmp_path: Path) -> No
     stores = [make_store("sqlite", tmp_path / name) for name in ("one", "pool")]
     for st in stores:
         st.init()
-    # Batches of 4 events: every pass has a backlog of several batches.
+    # Batches of 4 events: every pass has a backlog of several batches, and
+    # any backlog is worth the pool here.
     one, pooled = (SigmaDetector(st, rules, lookback_seconds=LOOKBACK, batch_size=4, jobs=j)
                    for st, j in zip(stores, (1, 3), strict=True))
+    pooled.pool_min_events = 0
     try:
         for events, minutes in ((first, 30), (second, 150)):
             now = T0 + timedelta(minutes=minutes)
