@@ -86,7 +86,7 @@ test-sqlite: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Every benchmark prints one JSON line; BENCH_ARGS go to store_ingest.
-BENCHES := parsers pcap syslog_load detect incidents crawl nlp api
+BENCHES := parsers pcap syslog_load detect hunt incidents crawl nlp api
 bench: install-dev system-deps
 	$(OPENSEARCH) fetch
 	@$(OPENSEARCH) start || exit 1; \

@@ -257,4 +257,5 @@ def hunt_cmd(paths: list[Path] = typer.Argument(..., help="files or folders"),
         c.add_row(title, levels[rid], str(n))
     console.print(c)
     console.print(f"{res.events} events, {len(rows)} alerts; per level: "
-                  + ", ".join(f"{k} {v}" for k, v in res.per_level().most_common()))
+                  + ", ".join(f"{k} {v}" for k, v in res.per_level().most_common())
+                  + f" (ingest {res.ingest_seconds:.1f} s, detection {res.detect_seconds:.1f} s)")

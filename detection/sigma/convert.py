@@ -11,6 +11,7 @@ evaluates them over their base rules' matches on every backend alike.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -87,6 +88,14 @@ def _backend(name: str, windows: str) -> Any:
 
         return LuceneBackend(processing_pipeline=engine_pipeline(windows))
     raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}")
+
+
+@functools.lru_cache(maxsize=8)
+def probe_backend(name: str, windows: str) -> Any:
+    """One backend per (backend, Windows pipeline) kept for the log-source
+    probes: building one (its pipelines) costs ~20 ms, and the executors
+    convert a probe per log source, 60 and more for the SigmaHQ rules."""
+    return _backend(name, windows)
 
 
 def _unsupported(exc: BaseException) -> bool:

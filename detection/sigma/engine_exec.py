@@ -101,7 +101,7 @@ def logsource_probe(key: tuple[str | None, str | None, str | None], backend: str
     that log source and a never-present field, converted."""
     from sigma.rule import SigmaRule
 
-    from detection.sigma.convert import _backend, compile_rule
+    from detection.sigma.convert import compile_rule, probe_backend
 
     product, category, service = key
     ls = {k: v for k, v in (("product", product), ("category", category),
@@ -111,7 +111,7 @@ def logsource_probe(key: tuple[str | None, str | None, str | None], backend: str
             "probe": {"canhgac_logsource_probe": None}, "condition": "probe"}})
     except Exception:
         return None
-    compiled = compile_rule(rule, "probe", backend, _backend(backend, windows))
+    compiled = compile_rule(rule, "probe", backend, probe_backend(backend, windows))
     if compiled.status != "converted" or not isinstance(compiled.query, str):
         return None
     # Selects everything when no field condition is left besides the probe's own.

@@ -4,6 +4,7 @@ rule → alerts, like Zircolite, Chainsaw and Hayabusa do for forensics."""
 from __future__ import annotations
 
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ class HuntResult:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     events: int = 0
     ingest: dict[str, Any] = field(default_factory=dict)
+    ingest_seconds: float = 0.0  # reading and storing the files
+    detect_seconds: float = 0.0  # every rule over the stored events
 
     def per_rule(self) -> Counter:
         return Counter((a["rule"]["id"], a["rule"]["name"]) for a in self.alerts)
@@ -52,8 +55,10 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
         tmp = tempfile.TemporaryDirectory(prefix="canhgac-hunt-", dir=workdir)
         store = SQLiteStore(Path(tmp.name) / "hunt.db")
     try:
+        started = time.perf_counter()
         summary = ingest(store, paths, fmt)
         store.refresh("events")
+        ingested = time.perf_counter()
         det = SigmaDetector(store, ruleset, lookback_seconds=10 * 365 * 86400, jobs=jobs)
         before = {d.id for d in store.scan("alerts")} if not own else set()
         try:
@@ -62,7 +67,9 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
             det.close()
         store.refresh("alerts")
         alerts = [d.source for d in store.scan("alerts") if d.id not in before]
-        return HuntResult(alerts, res.events, summary.by_format())
+        return HuntResult(alerts, res.events, summary.by_format(),
+                          ingest_seconds=ingested - started,
+                          detect_seconds=time.perf_counter() - ingested)
     finally:
         if own:
             store.close()

@@ -11,7 +11,7 @@ does.
 Workers start with ``forkserver`` (never a fork of a process that may hold
 threads or open SQLite connections): each imports the detection modules and
 prepares its statements once, a second or two, so callers start the pool
-only when there is more than one batch to evaluate.
+only for a backlog worth it.
 """
 
 from __future__ import annotations
@@ -22,14 +22,20 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from detection.sigma.convert import CompiledRule
-from detection.sigma.sqlite_exec import Match, SQLiteRuleExecutor, matches_of
+from detection.sigma.sqlite_exec import (
+    Match,
+    SQLiteRuleExecutor,
+    logsource_prefilter,
+    matches_of,
+)
 
 _executor: SQLiteRuleExecutor | None = None  # in a worker process: its executor
 
 
-def _start(rules: list[CompiledRule], windows: str, prefilter: bool | None) -> None:
+def _start(rules: list[CompiledRule], windows: str, prefilter: bool | None,
+           logsources: dict[Any, Any]) -> None:
     global _executor
-    _executor = SQLiteRuleExecutor(rules, windows, prefilter=prefilter)
+    _executor = SQLiteRuleExecutor(rules, windows, prefilter=prefilter, logsources=logsources)
 
 
 def _positions(docs: list[dict[str, Any]]) -> tuple[list[tuple[str, int]], dict[str, str]]:
@@ -47,9 +53,12 @@ class ExecutorPool:
         self.jobs = jobs
         self.broken: dict[str, str] = {}
         converted = [r for r in rules if r.status == "converted"]
+        # Log-source conditions computed here once (cached in this process),
+        # not by every worker.
+        logsources = {r.logsource: logsource_prefilter(r.logsource, windows) for r in converted}
         self._pool = ProcessPoolExecutor(
             jobs, mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_start, initargs=(converted, windows, prefilter))
+            initializer=_start, initargs=(converted, windows, prefilter, logsources))
 
     def evaluate_many(self, batches: Sequence[list[dict[str, Any]]]) -> Iterator[list[Match]]:
         """The matches of each batch, in batch order, batches evaluated at once."""

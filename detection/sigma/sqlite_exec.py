@@ -139,7 +139,7 @@ def logsource_prefilter(key: tuple[str | None, str | None, str | None],
     probe rule with that log source and an always-true detection, converted."""
     from sigma.rule import SigmaRule
 
-    from detection.sigma.convert import _backend, compile_rule
+    from detection.sigma.convert import compile_rule, probe_backend
 
     product, category, service = key
     ls = {k: v for k, v in (("product", product), ("category", category),
@@ -149,7 +149,7 @@ def logsource_prefilter(key: tuple[str | None, str | None, str | None],
             "probe": {_PROBE: None}, "condition": "probe"}})
     except Exception:
         return None
-    compiled = compile_rule(rule, "probe", "sqlite", _backend("sqlite", windows))
+    compiled = compile_rule(rule, "probe", "sqlite", probe_backend("sqlite", windows))
     if compiled.status != "converted":
         return None
     sql = re.sub(r"[`\"]f:[^`\"]*" + _PROBE + r"[`\"] IS NULL", "1", compiled.query)
@@ -174,17 +174,23 @@ class SQLiteRuleExecutor:
     """Evaluates compiled SQLite rules over batches of event documents."""
 
     def __init__(self, rules: Iterable[CompiledRule], windows: str = "winlog",
-                 prefilter: bool | None = None) -> None:
+                 prefilter: bool | None = None,
+                 logsources: dict[Any, tuple[str, tuple[str, ...]] | None] | None = None,
+                 ) -> None:
         """``prefilter``: run rules on their candidate events only (default: on,
         unless ``$CANHGAC_SIGMA_PREFILTER`` is ``off``; always off without
-        pyahocorasick)."""
+        pyahocorasick).  ``logsources``: ``logsource_prefilter`` of the rules'
+        log sources when the caller has them (a pool's workers get the
+        parent's instead of converting a probe each)."""
         self.rules = [r for r in rules if r.status == "converted"]
         # SQLite column names ignore case: "Payload" and "payload" share one column,
         # filled from whichever path the event has.
         groups: dict[Any, list[CompiledRule]] = defaultdict(list)
         for r in self.rules:
             groups[r.logsource].append(r)
-        prefilters = {key: logsource_prefilter(key, windows) for key in groups}
+        known = logsources or {}
+        prefilters = {key: known[key] if key in known else logsource_prefilter(key, windows)
+                      for key in groups}
         variants: dict[str, list[str]] = defaultdict(list)
         wanted = {f for r in self.rules for f in r.fields}
         wanted |= {f for pf in prefilters.values() if pf for f in pf[1]}
