@@ -30,13 +30,17 @@ FIELDS: tuple[str, ...] = (
     "http.request.version", "http.response.code", "http.request_in",
     "tls.handshake.type", "tls.handshake.extensions_server_name", "tls.handshake.version",
     "tls.handshake.extensions.supported_version", "tls.handshake.ja3",
+    # JA4's ingredients (``collectors.pcap.ja4``), for a tshark without JA4.
+    "tls.handshake.ciphersuite", "tls.handshake.extension.type", "tls.handshake.sig_hash_alg",
+    "tls.handshake.extensions_alpn_str",
 )
 COL = {name: i for i, name in enumerate(FIELDS)}
 N_FIELDS = len(FIELDS)
 
 # tshark 4.0 (Debian 12) has JA3 but not JA4, which Wireshark added in 4.2.
 # Asking tshark for a field it does not know is a fatal error, so JA4 is an
-# optional last column, requested only when this tshark lists it.
+# optional last column, requested only when this tshark lists it (else it is
+# computed from its ingredients above).
 JA4_FIELD = "tls.handshake.ja4"
 JA4_COL = N_FIELDS
 

@@ -115,6 +115,15 @@ def client_hello(server_name: str) -> bytes:
     return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
 
 
+def expected_ja4() -> str:
+    """JA4 of ``client_hello`` per FoxIO's definition: TCP, TLS 1.3 (from
+    supported_versions), SNI, 2 ciphers and 4 extensions (GREASE dropped), no
+    ALPN; sorted ciphers; sorted extensions without SNI, no signature algorithms."""
+    ciphers = ",".join(f"{c:04x}" for c in sorted(c for c in TLS_CIPHERS if c != 0x0A0A))
+    return ("t13d020400_" + hashlib.sha256(ciphers.encode()).hexdigest()[:12] + "_"
+            + hashlib.sha256(b"000a,000b,002b").hexdigest()[:12])
+
+
 def expected_ja3() -> str:
     """JA3 of ``client_hello`` per the JA3 definition (GREASE values dropped)."""
     ciphers = "-".join(str(c) for c in TLS_CIPHERS if c != 0x0A0A)

@@ -20,6 +20,7 @@ from tests.collectors.pcap.captures import (
     SNI,
     Expected,
     expected_ja3,
+    expected_ja4,
 )
 
 
@@ -122,6 +123,7 @@ def test_tls_client_hello(mixed_events: list[dict[str, Any]]) -> None:
     assert tls["tls"]["version"] == "1.3"  # from supported_versions, GREASE skipped
     assert tls["tls"]["version_protocol"] == "tls"
     assert tls["tls"]["client"]["ja3"] == expected_ja3()
+    assert tls["tls"]["client"]["ja4"] == expected_ja4()  # computed: tshark 4.0 has no JA4
     flow = next(e for e in by_dataset(events, "pcap.flow")
                 if e["destination"].get("port") == 443)
     assert tls["network"]["community_id"] == flow["network"]["community_id"]
