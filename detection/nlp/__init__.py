@@ -1,4 +1,4 @@
-"""NLP for Canhgac: spaCy pipelines (Vietnamese with pyvi, English), gazetteer
+"""NLP for Canhgac: spaCy pipelines (Vietnamese syllables, English), gazetteer
 entities linked to canonical ids, sentiment, IOC topics, watch lists,
 reputation rules and dashboard aggregates.
 

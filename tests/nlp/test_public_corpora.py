@@ -2,7 +2,8 @@
 
 (a) the shipped Vietnamese model's sentiment macro-F1 on UIT-VSFC test and on
 VLSP 2016 train (out of domain: students' feedback, product reviews);
-(b) the same pipeline trained on UIT-VSFC train, scored on UIT-VSFC test.
+(b) the same pipeline trained on UIT-VSFC train (the epoch kept by its dev
+split), scored on UIT-VSFC test.
 Slow (trains on 11k sentences), so it also needs CANHGAC_NLP_EXTENDED=1.
 """
 
@@ -33,7 +34,8 @@ def test_public_corpora_yardstick(shared_data: Path) -> None:
     test = read_uit_vsfc(uit, "test")
     a_uit = evaluate(shipped, test, with_topics=False)["sentiment"]
     a_vlsp = evaluate(shipped, read_vlsp2016(vlsp), with_topics=False)["sentiment"]
-    own = train_pipeline("vi", read_uit_vsfc(uit, "train"), with_topics=False, epochs=10)
+    own = train_pipeline("vi", read_uit_vsfc(uit, "train"), with_topics=False, epochs=10,
+                         dev=read_uit_vsfc(uit, "dev"))
     b = evaluate(own, test, with_topics=False)["sentiment"]
     figures = {"a_uit_test_macro_f1": round(a_uit.macro_f1, 4),
                "a_uit_test_accuracy": round(a_uit.accuracy, 4),
@@ -44,4 +46,4 @@ def test_public_corpora_yardstick(shared_data: Path) -> None:
                "b_per_class": b.as_dict()["per_class"]}
     print(json.dumps(figures))
     assert a_uit.total == 3166 and a_vlsp.total > 5000
-    assert b.accuracy >= 0.85  # our pipeline learns a real sentiment task
+    assert b.accuracy >= 0.88  # our pipeline learns a real sentiment task (0.896 measured)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from spacy.language import Language
 
 from detection.nlp.corrections import load_corrections, save_correction
 from detection.nlp.data import Labelled, load_lexicon, load_shipped, split_of
 from detection.nlp.errors import InputError
-from detection.nlp.pipelines import load_pipeline, model_path
-from detection.nlp.training import retrain
+from detection.nlp.evaluation import evaluate
+from detection.nlp.pipelines import blank_pipeline, load_pipeline, model_path
+from detection.nlp.training import retrain, train_pipeline
 from store.base import Store
 
 
@@ -66,3 +69,33 @@ def test_corrections_are_stored_and_used(store: Store, tmp_path: Path) -> None:
         save_correction(store, "x", "angry", [], user="lan")
     with pytest.raises(InputError):
         save_correction(store, "x", "negative", ["weather"], user="lan")
+
+
+def test_vietnamese_is_read_as_written_and_folded() -> None:
+    tok = blank_pipeline("vi").tokenizer
+    accented = [t.text for t in tok("Thầy dạy rất hay!")]
+    assert accented == ["thầy", "dạy", "rất", "hay", "!", "thay", "day", "rat", "hay", "!"]
+    nfd = unicodedata.normalize("NFD", "Thầy dạy rất hay!")
+    assert [t.text for t in tok(nfd)] == accented  # combining marks do not split syllables
+    typed_plain = [t.text for t in tok("thay day rat hay!")]
+    assert typed_plain == ["thay", "day", "rat", "hay", "!"] * 2
+    assert len(tok("")) == 0
+    # the shipped model was trained with it and reloads it from its config
+    assert [t.text for t in load_pipeline("vi").make_doc("Cần Thơ")] == [
+        "cần", "thơ", "can", "tho"]
+
+
+def test_early_stopping_keeps_the_best_dev_epoch() -> None:
+    items = _en()
+    train = [i for i in items if i.split == "train"]
+    dev = [i for i in items if i.split == "dev"]
+
+    def dev_accuracy(nlp: Language) -> float:
+        return evaluate(nlp, dev, with_topics=False)["sentiment"].accuracy
+
+    # same seed, same trajectory: the kept epoch scores at least the last one
+    last = train_pipeline("en", train, epochs=4, with_topics=False, long_texts=False)
+    best = train_pipeline("en", train, epochs=4, with_topics=False, long_texts=False, dev=dev)
+    assert dev_accuracy(best) >= dev_accuracy(last)
+    first = train_pipeline("en", train, epochs=1, with_topics=False, long_texts=False)
+    assert dev_accuracy(best) >= dev_accuracy(first)
