@@ -22,7 +22,7 @@ class ParseError(ValueError):
         super().__init__(reason)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RecordContext:
     """Where a record came from.
 
@@ -40,6 +40,19 @@ class RecordContext:
     peer: str | None = None
     received: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, source: str, offset: int | None = None, peer: str | None = None,
+                 received: datetime | None = None, extra: dict[str, Any] | None = None) -> None:
+        # The dataclass's own __init__ for a frozen class sets each field
+        # through object.__setattr__ (half of this cost); one is made per
+        # record read, so this writes the instance dict directly: same
+        # fields and defaults (``extra=None`` also means an empty dict).
+        d = self.__dict__
+        d["source"] = source
+        d["offset"] = offset
+        d["peer"] = peer
+        d["received"] = received
+        d["extra"] = {} if extra is None else extra
 
 
 Parser = Callable[[bytes | str, RecordContext], list[dict[str, Any]]]

@@ -10,8 +10,10 @@ encoding tags.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from canhgac.ecs import ECS_VERSION, event_id, now, timestamp
+from canhgac.ecs import ECS_VERSION, timestamp
 from collectors.record import ParseError, RecordContext
 
 MAX_ORIGINAL = 16 * 1024
@@ -88,6 +90,38 @@ def record_id(ctx: RecordContext, text: str, part: int | None = None) -> str:
     return event_id(ctx.source, content=content)
 
 
+@lru_cache(maxsize=1024)
+def _id_prefix(source: str) -> bytes:
+    return source.encode("utf-8", "surrogateescape") + b"\0"
+
+
+def event_id(source: str, offset: int | str | None = None, content: str | None = None) -> str:
+    """``canhgac.ecs.event_id`` (the same digest of the same bytes, checked by
+    the tests), hashing one buffer with the source's bytes encoded once per
+    source: the three ``update`` calls there were a tenth of ``build``."""
+    if offset is not None:
+        data = _id_prefix(source) + b"o:" + str(offset).encode()
+    else:
+        assert content is not None
+        data = _id_prefix(source) + b"c:" + content.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(data).hexdigest()[:40]
+
+
+_last_now: tuple[int, str] = (-1, "")
+
+
+def now() -> str:
+    """``canhgac.ecs.now`` (the current instant, formatted once per
+    millisecond) read from ``time.time()``, which costs a fifth of
+    ``datetime.now(UTC)``: this runs for every event's ``event.ingested``."""
+    global _last_now
+    current = time.time()
+    key = int(current * 1000)
+    if key != _last_now[0]:
+        _last_now = (key, timestamp_text(datetime.fromtimestamp(current, UTC)))
+    return _last_now[1]
+
+
 def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
           part: int | None = None, original: str | None = None) -> dict[str, Any]:
     """Assemble the ECS event for ``p`` read from ``text``.
@@ -128,7 +162,7 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
     meta["ingested"] = now()
     meta["id"] = record_id(ctx, text, part)
     ev: dict[str, Any] = {"@timestamp": when, "ecs": {"version": ECS_VERSION}, "event": meta}
-    nest(ev, fields)
+    _nest(ev, fields, True)  # ev has only NEW_EVENT_KEYS
     return ev
 
 
@@ -136,6 +170,12 @@ def timestamp_text(ts: datetime | str | int | float) -> str:
     """``canhgac.ecs.timestamp`` with a fast path for datetimes and ISO text
     (``isoformat`` is C; the general path formats field by field)."""
     if type(ts) is str:
+        m = _ISO_TEXT.fullmatch(ts)
+        if m is not None:
+            second = _utc_second(m.group(1), m.group(3))
+            if second is not None:
+                frac = m.group(2)
+                return f"{second}.{frac[:3].ljust(3, '0') if frac else '000'}Z"
         try:
             ts = datetime.fromisoformat(ts)  # 3.11: "Z", "+0700", fractions
         except ValueError:
@@ -149,6 +189,29 @@ def timestamp_text(ts: datetime | str | int | float) -> str:
         return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - f-string specs are slower
             ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond // 1000)
     return timestamp(ts)
+
+
+_ISO_TEXT = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?")
+"""The usual ISO spelling (EVE, Winlogbeat): ``timestamp_text`` converts its
+whole-second part once (``_utc_second``) and copies the milliseconds, which a
+whole-minute offset cannot change."""
+
+
+@lru_cache(maxsize=4096)
+def _utc_second(second: str, offset: str | None) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SS`` in UTC for a local second and its offset (none:
+    UTC), or None for the general path to give its answer or error.  Cached:
+    events come many per second."""
+    try:
+        dt = datetime.fromisoformat(second + offset if offset else second)
+        if dt.tzinfo is not None:
+            dt = dt.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second)
 
 
 @lru_cache(maxsize=4096)
@@ -182,47 +245,46 @@ MAX_SHAPES = 512
 MAX_SHAPE_FIELDS = 256
 """Longer field sets (a Windows event with a huge EventData) use the loop."""
 
-_shapes: dict[tuple[str, ...], NestFn | None] = {}
-_seen: dict[tuple[str, ...], int] = {}
+_shapes: dict[tuple[bool, tuple[str, ...]], NestFn | None] = {}
+_seen: dict[tuple[bool, tuple[str, ...]], int] = {}
+
+NEW_EVENT_KEYS = frozenset({"@timestamp", "ecs", "event"})
+"""What ``build`` puts in an event before nesting its fields: a builder for
+such a fresh event assigns every other top-level object outright."""
 
 
-def _compile_shape(paths: tuple[str, ...]) -> NestFn | None:
-    """A function writing values for ``paths`` (in order) into an event, or
-    None when the loop must do it (a path that is also another's prefix, or
-    one under ``@timestamp``).
+def _compile_shape(paths: tuple[str, ...], fresh: bool = False) -> NestFn | None:
+    """A function writing values for ``paths`` (in order, none of them None)
+    into an event, or None when the loop must do it (a path that is also
+    another's prefix, or one under ``@timestamp``).
 
     Hand-written code generation (as ``dataclasses`` does for ``__init__``):
     splitting and walking dotted paths was the largest single cost of every
-    parser, and a shape seen again needs neither.  Each intermediate object is
-    a local created on its first non-None value, with the same get-or-create
-    step as the loop, so key order and None-skipping match ``_nest_loop``
-    exactly.  Paths only ever appear as string literals (``repr``)."""
+    parser, and a shape seen again needs neither.  An object the event does
+    not have yet is written as one dict display (``{"ip": v0, "port": v1}``);
+    one it has (``event``, or anything a caller passed) is extended key by
+    key, as the loop would; so values and key order match ``_nest_loop``
+    exactly.  With ``fresh`` the event holds only ``NEW_EVENT_KEYS`` (as
+    ``build`` makes it), so other top-level objects need no look-up.  Paths
+    only ever appear as string literals (``repr``)."""
     leaves = set(paths)
-    for p in paths:
-        heads, _ = _parts(p)
-        if (heads and heads[0] == "@timestamp") or p == "@timestamp":
-            return None
-        for i in range(1, len(heads) + 1):
-            if ".".join(heads[:i]) in leaves:
-                return None
-    names: dict[tuple[str, ...], str] = {(): "ev"}
-    lines = ["def _shape(ev, vals):"]
-    for prefix in {h[:i] for p in paths for h in [_parts(p)[0]] for i in range(1, len(h) + 1)}:
-        names[prefix] = f"d{len(names)}"
-    if len(names) > 1:
-        lines.append("    " + " = ".join(n for n in names.values() if n != "ev") + " = None")
+    tree: dict[str, Any] = {}
     for i, p in enumerate(paths):
         heads, leaf = _parts(p)
-        lines.append(f"    v = vals[{i}]")
-        lines.append("    if v is not None:")
+        if (heads and heads[0] == "@timestamp") or p == "@timestamp":
+            return None
         for j in range(1, len(heads) + 1):
-            name, parent = names[heads[:j]], names[heads[:j - 1]]
-            lines.append(f"        if {name} is None:")
-            lines.append(f"            {name} = {parent}.get({heads[j - 1]!r})")
-            lines.append(f"            if type({name}) is not dict:")
-            lines.append(f"                {name} = {parent}[{heads[j - 1]!r}] = {{}}")
-        lines.append(f"        {names[heads]}[{leaf!r}] = v")
-    if len(paths) == 0:
+            if ".".join(heads[:j]) in leaves:
+                return None
+        node = tree
+        for h in heads:
+            node = node.setdefault(h, {})
+        node[leaf] = i
+    lines = ["def _shape(ev, vals):"]
+    if paths:
+        lines.append("    " + "".join(f"v{i}, " for i in range(len(paths))) + "= vals")
+    _merge_lines(tree, "ev", 1, lines, NEW_EVENT_KEYS if fresh else None)
+    if not paths:
         lines.append("    pass")
     scope: dict[str, Any] = {}
     exec("\n".join(lines), {"dict": dict}, scope)  # paths only as repr() literals
@@ -230,15 +292,50 @@ def _compile_shape(paths: tuple[str, ...]) -> NestFn | None:
     return fn
 
 
+def _merge_lines(node: dict[str, Any], target: str, depth: int, lines: list[str],
+                 present: frozenset[str] | None = None) -> None:
+    """Code writing ``node`` (key → value index, or a sub-node) into the dict
+    named ``target``: get-or-create for objects, as ``_nest_loop`` does;
+    when ``present`` lists every key ``target`` may have, objects under other
+    keys are assigned outright."""
+    pad = "    " * depth
+    for key, sub in node.items():
+        if isinstance(sub, int):
+            lines.append(f"{pad}{target}[{key!r}] = v{sub}")
+            continue
+        if present is not None and key not in present:
+            lines.append(f"{pad}{target}[{key!r}] = {_display(sub)}")
+            continue
+        name = f"d{depth}"
+        lines.append(f"{pad}{name} = {target}.get({key!r})")
+        lines.append(f"{pad}if type({name}) is dict:")
+        _merge_lines(sub, name, depth + 1, lines)
+        lines.append(f"{pad}else:")
+        lines.append(f"{pad}    {target}[{key!r}] = {_display(sub)}")
+
+
+def _display(node: dict[str, Any]) -> str:
+    """A nested dict display of ``node`` (key order kept)."""
+    return "{" + ", ".join(f"{key!r}: " + (f"v{sub}" if isinstance(sub, int) else _display(sub))
+                           for key, sub in node.items()) + "}"
+
+
 def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
     """Write dotted ``fields`` into ``ev`` (None skipped): ``canhgac.ecs.put``
     for many fields at once (the hot loop of every parser).  A field set seen
     a few times gets a compiled builder (``_compile_shape``); others walk the
     paths one by one."""
+    _nest(ev, fields, False)
+
+
+def _nest(ev: dict[str, Any], fields: dict[str, Any], fresh: bool) -> None:
+    """``nest``; ``fresh``: ``ev`` holds only ``NEW_EVENT_KEYS``."""
     if len(fields) > MAX_SHAPE_FIELDS:
         _nest_loop(ev, fields)
         return
-    shape = tuple(fields)
+    if None in fields.values():  # builders take only the fields with a value
+        fields = {k: v for k, v in fields.items() if v is not None}
+    shape = (fresh, tuple(fields))
     fn = _shapes.get(shape)
     if fn is not None:
         fn(ev, tuple(fields.values()))
@@ -247,7 +344,7 @@ def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
         seen = _seen.get(shape, 0) + 1
         if seen >= SHAPE_AFTER and len(_shapes) < MAX_SHAPES:
             _seen.pop(shape, None)
-            fn = _shapes[shape] = _compile_shape(shape)
+            fn = _shapes[shape] = _compile_shape(shape[1], fresh)
             if fn is not None:
                 fn(ev, tuple(fields.values()))
                 return
@@ -338,28 +435,37 @@ def float_or_none(value: Any) -> float | None:
 _INF = float("inf")
 
 
+@lru_cache(maxsize=64)
+def _address_keys(side: str) -> tuple[str, str, str]:
+    return f"{side}.address", f"{side}.ip", f"{side}.domain"
+
+
 def put_address(fields: dict[str, Any], side: str, value: Any) -> None:
     """``side.ip`` when ``value`` is an address, ``side.domain`` when it is a
     host name; ``side.address`` always (ECS keeps the raw form there)."""
     if not isinstance(value, str) or not value or value == "-":
         return
-    fields[f"{side}.address"] = value
+    address, ip_key, domain = _address_keys(side)
+    fields[address] = value
     ip = ip_or_none(value)
     if ip:
-        fields[f"{side}.ip"] = ip
+        fields[ip_key] = ip
     else:
-        fields[f"{side}.domain"] = value
+        fields[domain] = value
 
 
 def related(fields: dict[str, Any]) -> None:
-    """Fill ``related.ip`` and ``related.user`` from the usual fields."""
+    """Fill ``related.ip`` and ``related.user`` from the usual fields (a
+    single value, the common case, needs no de-duplication)."""
     ips = [fields[k] for k in ("source.ip", "destination.ip", "host.ip") if k in fields]
     if ips:
-        fields["related.ip"] = list(dict.fromkeys(ips))
-    users = [fields[k] for k in ("user.name", "user.target.name", "user.effective.name",
-                                 "source.user.name") if fields.get(k)]
-    if users:
-        fields["related.user"] = list(dict.fromkeys(users))
+        fields["related.ip"] = ips if len(ips) == 1 else list(dict.fromkeys(ips))
+    get = fields.get
+    u1, u2 = get("user.name"), get("user.target.name")
+    u3, u4 = get("user.effective.name"), get("source.user.name")
+    if u1 or u2 or u3 or u4:
+        users = [u for u in (u1, u2, u3, u4) if u]
+        fields["related.user"] = users if len(users) == 1 else list(dict.fromkeys(users))
 
 
 @lru_cache(maxsize=64)

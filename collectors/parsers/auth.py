@@ -25,30 +25,58 @@ DATASET = "system.auth"
 
 _ADDR = r"(\S+)"
 _SSHD = [
-    (re.compile(r"Accepted (\S+) for (\S+) from " + _ADDR + r"(?: port (\d+))?(?: ssh\d?)?(?:: (.*))?$"),
+    (("Accepted",),
+     re.compile(r"Accepted (\S+) for (\S+) from " + _ADDR +
+                r"(?: port (\d+))?(?: ssh\d?)?(?:: (.*))?$"),
      "accepted"),
-    (re.compile(r"Failed (\S+) for (invalid user |illegal user )?(.*?) from " + _ADDR +
+    (("Failed",),
+     re.compile(r"Failed (\S+) for (invalid user |illegal user )?(.*?) from " + _ADDR +
                 r"(?: port (\d+))?(?: ssh\d?)?(?:: .*)?\s*$"), "failed"),
-    (re.compile(r"(?:error: )?maximum authentication attempts exceeded for (invalid user )?(\S+) "
+    (("error:", "maximum"),
+     re.compile(r"(?:error: )?maximum authentication attempts exceeded for (invalid user )?(\S+) "
                 r"from " + _ADDR + r"(?: port (\d+))?"), "max_attempts"),
-    (re.compile(r"(?:Invalid|Illegal) user ?(.*?) from " + _ADDR + r"(?: port (\d+))?\s*$"), "invalid"),
-    (re.compile(r"(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the "
+    (("Invalid", "Illegal"),
+     re.compile(r"(?:Invalid|Illegal) user ?(.*?) from " + _ADDR + r"(?: port (\d+))?\s*$"),
+     "invalid"),
+    (("error:", "PAM:"),
+     re.compile(r"(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the "
                 r"underlying authentication module) for (illegal user |invalid user )?(\S*) from " +
                 _ADDR + r"(?: via \S+)?\s*$"), "pam_failure"),
-    (re.compile(r"ROOT LOGIN REFUSED FROM " + _ADDR + r"(?: port (\d+))?(?: \[preauth\])?\s*$",
-                re.I), "root_refused"),
-    (re.compile(r"User (\S+) from " + _ADDR + r" not allowed because (.*)$"), "not_allowed"),
-    (re.compile(r"refused connect from \S+ \((\S+)\)"), "refused"),
-    (re.compile(r"Disconnecting(?: (invalid|authenticating) user (\S+) " + _ADDR +
-                r" port (\d+))?: Too many authentication failures(?: for (?:invalid user )?(\S+))?"),
+    ((), re.compile(r"ROOT LOGIN REFUSED FROM " + _ADDR + r"(?: port (\d+))?(?: \[preauth\])?\s*$",
+                    re.I), "root_refused"),
+    (("User",), re.compile(r"User (\S+) from " + _ADDR + r" not allowed because (.*)$"),
+     "not_allowed"),
+    (("refused",), re.compile(r"refused connect from \S+ \((\S+)\)"), "refused"),
+    (("Disconnecting", "Disconnecting:"),
+     re.compile(r"Disconnecting(?: (invalid|authenticating) user (\S+) " + _ADDR +
+                r" port (\d+))?: Too many authentication failures"
+                r"(?: for (?:invalid user )?(\S+))?"),
      "too_many"),
-    (re.compile(r"Disconnected from (?:(invalid|authenticating) user (\S+) )?" + _ADDR +
-                r" port (\d+)"), "disconnected"),
-    (re.compile(r"Connection closed by (?:(invalid|authenticating) user (\S+) )?" + _ADDR +
-                r"(?: port (\d+))?"), "closed"),
-    (re.compile(r"(?:error: )?Received disconnect from " + _ADDR + r"(?: port (\d+))?: ?\d+: (.*)$"),
+    (("Disconnected",), re.compile(r"Disconnected from (?:(invalid|authenticating) user (\S+) )?" +
+                                   _ADDR + r" port (\d+)"), "disconnected"),
+    (("Connection",), re.compile(r"Connection closed by (?:(invalid|authenticating) user (\S+) )?" +
+                                 _ADDR + r"(?: port (\d+))?"), "closed"),
+    (("error:", "Received"),
+     re.compile(r"(?:error: )?Received disconnect from " + _ADDR +
+                r"(?: port (\d+))?: ?\d+: (.*)$"),
      "received_disconnect"),
 ]
+"""sshd messages, tried in this order; each with the first words (up to the
+first space) its message can start with (none: any, as for the
+case-insensitive ``ROOT LOGIN REFUSED``)."""
+
+
+def _by_first_word() -> dict[str, list[tuple[re.Pattern[str], str]]]:
+    words = {w for first, _, _ in _SSHD for w in first}
+    return {w: [(rx, what) for first, rx, what in _SSHD if not first or w in first]
+            for w in words}
+
+
+_SSHD_BY_WORD = _by_first_word()
+"""The sshd patterns a message can match, by its first word, in the order of
+``_SSHD``: most lines then try one regex instead of up to twelve.  A first
+word not listed here means trying them all (``_SSHD_ALL``)."""
+_SSHD_ALL = [(rx, what) for _, rx, what in _SSHD]
 _DROPBEAR = [
     (re.compile(r"[Bb]ad password attempt for '([^']*)' from " + _ADDR), "bad_password"),
     (re.compile(r"[Ll]ogin attempt for nonexistent user(?: '([^']*)')? from " + _ADDR),
@@ -72,54 +100,62 @@ _SU_FAIL = re.compile(r"(?:FAILED SU \(to (\S+)\) (\S+) on (\S+)|FAILED su for (
 _SSH_APPS = ("sshd", "sshd-session", "dropbear", "sshd-auth")
 
 
-def _auth(action: str, outcome: str, types: list[str], **extra: Any) -> Partial:
+def _auth(action: str, outcome: str, types: list[str],
+          extra: dict[str, Any] | None = None) -> Partial:
+    """An authentication Partial with the dotted ``extra`` fields that have a
+    value (None and empty text are left out)."""
     fields: dict[str, Any] = {"event.action": action, "event.outcome": outcome}
-    fields.update({k.replace("__", "."): v for k, v in extra.items() if v not in (None, "")})
+    if extra:
+        for k, v in extra.items():
+            if v is not None and v != "":
+                fields[k] = v
     return Partial(DATASET, fields, category=["authentication"], type=types)
 
 
 def _ssh(message: str) -> Partial | None:
-    for rx, what in _SSHD:
+    candidates = _SSHD_BY_WORD.get(message.partition(" ")[0], _SSHD_ALL)
+    for rx, what in candidates:
         m = rx.match(message)
         if not m:
             continue
         g = m.groups()
         if what == "accepted":
-            p = _auth("ssh_login", "success", ["start"], user__name=g[1],
-                      auth__method=g[0], auth__ssh__signature=g[4])
+            p = _auth("ssh_login", "success", ["start"],
+                      {"user.name": g[1], "auth.method": g[0], "auth.ssh.signature": g[4]})
             _endpoint(p, g[2], g[3])
         elif what == "failed":
-            p = _auth("ssh_login", "failure", ["start"], user__name=g[2],
-                      auth__method=g[0], auth__ssh__invalid_user=bool(g[1]) or None)
+            p = _auth("ssh_login", "failure", ["start"],
+                      {"user.name": g[2], "auth.method": g[0],
+                       "auth.ssh.invalid_user": bool(g[1]) or None})
             _endpoint(p, g[3], g[4])
         elif what == "max_attempts":
-            p = _auth("ssh_max_auth_attempts", "failure", ["start"], user__name=g[1],
-                      auth__ssh__invalid_user=bool(g[0]) or None)
+            p = _auth("ssh_max_auth_attempts", "failure", ["start"],
+                      {"user.name": g[1], "auth.ssh.invalid_user": bool(g[0]) or None})
             _endpoint(p, g[2], g[3])
         elif what == "invalid":
-            p = _auth("ssh_invalid_user", "failure", ["start"], user__name=g[0],
-                      auth__ssh__invalid_user=True)
+            p = _auth("ssh_invalid_user", "failure", ["start"],
+                      {"user.name": g[0], "auth.ssh.invalid_user": True})
             _endpoint(p, g[1], g[2])
         elif what == "pam_failure":
-            p = _auth("ssh_login", "failure", ["start"], user__name=g[1], auth__method="pam")
+            p = _auth("ssh_login", "failure", ["start"], {"user.name": g[1], "auth.method": "pam"})
             _endpoint(p, g[2], None)
         elif what == "root_refused":
-            p = _auth("ssh_root_login_refused", "failure", ["start"], user__name="root")
+            p = _auth("ssh_root_login_refused", "failure", ["start"], {"user.name": "root"})
             _endpoint(p, g[0], g[1])
         elif what == "not_allowed":
-            p = _auth("ssh_user_not_allowed", "failure", ["start"], user__name=g[0],
-                      event__reason=g[2])
+            p = _auth("ssh_user_not_allowed", "failure", ["start"],
+                      {"user.name": g[0], "event.reason": g[2]})
             _endpoint(p, g[1], None)
         elif what == "refused":
             p = _auth("ssh_connection_refused", "failure", ["start"])
             _endpoint(p, g[0], None)
         elif what == "too_many":
-            p = _auth("ssh_max_auth_attempts", "failure", ["start"], user__name=g[4] or g[1])
+            p = _auth("ssh_max_auth_attempts", "failure", ["start"], {"user.name": g[4] or g[1]})
             _endpoint(p, g[2], g[3])
         elif what in ("disconnected", "closed"):
             p = _auth("ssh_disconnect" if what == "disconnected" else "ssh_connection_closed",
-                      "unknown", ["end"], user__name=g[1],
-                      auth__ssh__invalid_user=(g[0] == "invalid") or None)
+                      "unknown", ["end"],
+                      {"user.name": g[1], "auth.ssh.invalid_user": (g[0] == "invalid") or None})
             p.category = ["authentication", "session"]
             if g[0] and "[preauth]" in message:
                 # the client left before authenticating (fail2ban's aggressive mode)
@@ -144,16 +180,17 @@ def _dropbear(message: str) -> Partial | None:
             continue
         g = m.groups()
         if what == "bad_password":
-            p = _auth("ssh_login", "failure", ["start"], user__name=g[0], auth__method="password")
+            p = _auth("ssh_login", "failure", ["start"], {"user.name": g[0],
+                                                          "auth.method": "password"})
             addr = g[1]
         elif what == "nonexistent":
-            p = _auth("ssh_invalid_user", "failure", ["start"], user__name=g[0])
+            p = _auth("ssh_invalid_user", "failure", ["start"], {"user.name": g[0]})
             addr = g[1]
         elif what == "max_tries":
-            p = _auth("ssh_max_auth_attempts", "failure", ["start"], user__name=g[1])
+            p = _auth("ssh_max_auth_attempts", "failure", ["start"], {"user.name": g[1]})
             addr = g[0] or g[2]
         else:
-            p = _auth("ssh_max_auth_attempts", "failure", ["start"], user__name=g[1])
+            p = _auth("ssh_max_auth_attempts", "failure", ["start"], {"user.name": g[1]})
             addr = g[0]
         host, port = _split_host_port(addr)
         _endpoint(p, host, port)
@@ -188,10 +225,10 @@ def _pam(message: str, app: str | None) -> Partial | None:
         kv = dict(_KV.findall(m.group(2)))
         service = m.group(1) or app
         user = kv.get("user") or kv.get("ruser") or None
-        p = _auth("pam_authentication", "failure", ["start"], user__name=user,
-                  auth__method="pam", auth__pam__service=service,
-                  auth__pam__tty=kv.get("tty"), auth__pam__ruser=kv.get("ruser"),
-                  user__id=kv.get("uid"))
+        p = _auth("pam_authentication", "failure", ["start"],
+                  {"user.name": user, "auth.method": "pam", "auth.pam.service": service,
+                   "auth.pam.tty": kv.get("tty"), "auth.pam.ruser": kv.get("ruser"),
+                   "user.id": kv.get("uid")})
         rhost = kv.get("rhost")
         if rhost:
             put_address(p.fields, "source", rhost)
@@ -200,8 +237,9 @@ def _pam(message: str, app: str | None) -> Partial | None:
     if m:
         opened = m.group(2) == "opened"
         p = _auth("session_opened" if opened else "session_closed", "success",
-                  ["start" if opened else "end"], user__name=m.group(3),
-                  auth__pam__service=m.group(1), user__effective__name=None)
+                  ["start" if opened else "end"],
+                  {"user.name": m.group(3), "auth.pam.service": m.group(1),
+                   "user.effective.name": None})
         p.category = ["session"]
         if m.group(4):
             p.fields["source.user.name"] = m.group(4)
@@ -214,19 +252,21 @@ def _sudo(message: str) -> Partial | None:
     if m:
         user, problem, tty, pwd, target, command = m.groups()
         if problem:
-            p = _auth("sudo", "failure", ["start"], user__name=user, user__target__name=target,
-                      event__reason=problem, process__command_line=command,
-                      process__working_directory=pwd)
+            p = _auth("sudo", "failure", ["start"],
+                      {"user.name": user, "user.target.name": target, "event.reason": problem,
+                       "process.command_line": command, "process.working_directory": pwd})
             p.category = ["authentication"]
         else:
-            p = _auth("sudo", "success", ["start"], user__name=user,
-                      user__effective__name=target, process__command_line=command,
-                      process__working_directory=pwd, auth__tty=tty)
+            p = _auth("sudo", "success", ["start"],
+                      {"user.name": user, "user.effective.name": target,
+                       "process.command_line": command, "process.working_directory": pwd,
+                       "auth.tty": tty})
             p.category = ["authentication", "process"]
         return p
     m = _SUDO_TTY.match(message)
     if m:
-        return _auth("sudo", "failure", ["start"], user__name=m.group(1), event__reason=m.group(2))
+        return _auth("sudo", "failure", ["start"],
+                     {"user.name": m.group(1), "event.reason": m.group(2)})
     return None
 
 
@@ -234,13 +274,13 @@ def _su(message: str) -> Partial | None:
     m = _SU_OK.match(message)
     if m:
         target, user = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(5))
-        return _auth("su", "success", ["start"], user__name=user, user__effective__name=target,
-                     auth__tty=m.group(3))
+        return _auth("su", "success", ["start"],
+                     {"user.name": user, "user.effective.name": target, "auth.tty": m.group(3)})
     m = _SU_FAIL.match(message)
     if m:
         target, user = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(5))
-        return _auth("su", "failure", ["start"], user__name=user, user__target__name=target,
-                     auth__tty=m.group(3))
+        return _auth("su", "failure", ["start"],
+                     {"user.name": user, "user.target.name": target, "auth.tty": m.group(3)})
     return None
 
 

@@ -10,7 +10,8 @@ line with or without a syslog header (FortiGate often logs bare
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from collectors.record import ParseError, RecordContext
@@ -28,7 +29,9 @@ from ._common import (
     zone,
 )
 
-_KV = re.compile(r'([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+# a value is quoted (with backslash escapes, "unrolled": runs of plain
+# characters between escapes, not one regex branch per character) or a word
+_KV = re.compile(r'([A-Za-z_][\w.\-]*)=("[^"\\]*(?:\\.[^"\\]*)*"|\S*)')
 _ALLOW = {"accept", "allow", "allowed", "pass", "permit", "close", "timeout", "server-rst",
           "client-rst", "start", "passthrough", "accepted"}
 _DENY = {"deny", "denied", "block", "blocked", "drop", "dropped", "reject", "rejected",
@@ -39,21 +42,39 @@ IANA = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "47": "gre", "5
 
 def _action(word: str | None) -> tuple[str | None, list[str]]:
     """ECS event.action and event.type for a vendor's action word."""
-    w = (word or "").strip().lower()
+    action, types = _action_of(word or "")
+    return action, list(types)
+
+
+@lru_cache(maxsize=1024)
+def _action_of(word: str) -> tuple[str | None, tuple[str, ...]]:
+    """``_action`` once per distinct word (a device uses a handful)."""
+    w = word.strip().lower()
     if w in _DENY or any(k in w for k in ("drop", "deny", "reject", "block")):
-        return "deny", ["denied", "connection"]
+        return "deny", ("denied", "connection")
     if w in _ALLOW or any(k in w for k in ("accept", "allow", "pass")):
-        return "allow", ["allowed", "connection"]
-    return (w or None), ["connection"]
+        return "allow", ("allowed", "connection")
+    return (w or None), ("connection",)
+
+
+_NET_KEYS = {"source": ("source.ip", "source.port"),
+             "destination": ("destination.ip", "destination.port")}
 
 
 def _net(fields: dict[str, Any], side: str, ip: Any, port: Any) -> None:
+    ip_key, port_key = _NET_KEYS[side]
     addr = ip_or_none(ip) if isinstance(ip, str) else None
     if addr:
-        fields[f"{side}.ip"] = addr
+        fields[ip_key] = addr
     p = port_or_none(port)
     if p is not None:
-        fields[f"{side}.port"] = p
+        fields[port_key] = p
+
+
+def _port(fields: dict[str, Any], key: str, port: str) -> None:
+    p = port_or_none(port)
+    if p is not None:
+        fields[key] = p
 
 
 def _finish(p: Partial) -> Partial:
@@ -72,12 +93,13 @@ def _finish(p: Partial) -> Partial:
 # -- FortiGate ---------------------------------------------------------------
 
 def kv_pairs(message: str) -> dict[str, str]:
-    """``k=v`` and ``k="quoted v"`` pairs."""
-    out: dict[str, str] = {}
-    for k, v in _KV.findall(message):
-        if v.startswith('"') and v.endswith('"') and len(v) >= 2:
-            v = v[1:-1].replace('\\"', '"')
-        out[k] = v
+    """``k=v`` and ``k="quoted v"`` pairs (the last of a repeated key wins).
+    ``dict`` takes the pairs in C; only quoted values need a second look."""
+    out = dict(_KV.findall(message))
+    if '"' in message:
+        for k, v in out.items():
+            if v[:1] == '"' and v[-1:] == '"' and len(v) >= 2:
+                out[k] = v[1:-1].replace('\\"', '"')
     return out
 
 
@@ -141,18 +163,31 @@ def _forti_time(kv: dict[str, str], ctx: RecordContext) -> datetime | None:
                 except (OverflowError, ValueError, OSError):
                     return None
     if kv.get("date") and kv.get("time"):
-        try:
-            naive = datetime.fromisoformat(f"{kv['date']}T{kv['time']}")
-        except ValueError:
-            return None
         tz = zone(kv["tz"]) if kv.get("tz") else device_zone(ctx)
-        if naive.tzinfo is None:
-            naive = naive.replace(tzinfo=tz)
-        return naive.astimezone(UTC)
+        return _local_time(kv["date"], kv["time"], tz)
     return None
 
 
+@lru_cache(maxsize=4096)
+def _local_time(date: str, time: str, tz: tzinfo) -> datetime | None:
+    """``date=... time=...`` as a UTC instant (in ``tz`` unless the text has
+    an offset).  Cached: second resolution, many lines per second."""
+    try:
+        naive = datetime.fromisoformat(f"{date}T{time}")
+    except ValueError:
+        return None
+    if naive.tzinfo is None:
+        naive = naive.replace(tzinfo=tz)
+    try:
+        return naive.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed out of range by the offset
+        return None
+
+
 # -- pfSense filterlog ---------------------------------------------------------
+
+_DIRECTIONS = {"in": "inbound", "out": "outbound"}
+
 
 def match_filterlog(message: str) -> Partial | None:
     c = message.strip().split(",")
@@ -162,7 +197,7 @@ def match_filterlog(message: str) -> Partial | None:
         "observer.vendor": "Netgate", "observer.product": "pfSense", "observer.type": "firewall",
         "rule.id": c[3] or None, "pfsense.rule_number": c[0] or None,
         "observer.ingress.interface.name": c[4] or None, "event.reason": c[5] or None,
-        "network.direction": {"in": "inbound", "out": "outbound"}.get(c[7], c[7] or None),
+        "network.direction": _DIRECTIONS.get(c[7], c[7] or None),
         "pfsense.action": c[6],
     }
     if c[8] == "4":
@@ -176,7 +211,8 @@ def match_filterlog(message: str) -> Partial | None:
         f["network.type"] = "ipv6"
         proto, proto_id, length, src, dst, rest = c[12].lower(), c[13], c[14], c[15], c[16], c[17:]
         f["pfsense.ip.hop_limit"] = int_or_none(c[11])
-    if not ip_or_none(src) or not ip_or_none(dst):
+    src_ip, dst_ip = ip_or_none(src), ip_or_none(dst)
+    if not src_ip or not dst_ip:
         return None
     f["network.transport"] = IANA.get(proto_id, proto or None)
     f["network.iana_number"] = proto_id or None
@@ -184,14 +220,13 @@ def match_filterlog(message: str) -> Partial | None:
     if n is not None:
         f["network.bytes"] = n
         f["source.bytes"] = n
+    f["source.ip"], f["destination.ip"] = src_ip, dst_ip
     if proto in ("tcp", "udp") and len(rest) >= 2:
-        _net(f, "source", src, rest[0])
-        _net(f, "destination", dst, rest[1])
+        _port(f, "source.port", rest[0])
+        _port(f, "destination.port", rest[1])
         if proto == "tcp" and len(rest) >= 4 and rest[3]:
             f["pfsense.tcp.flags"] = rest[3]
     else:
-        _net(f, "source", src, None)
-        _net(f, "destination", dst, None)
         if proto.startswith("icmp") and rest:
             f["pfsense.icmp.type"] = rest[0] or None
     action, types = _action(c[6])
@@ -205,6 +240,7 @@ def match_filterlog(message: str) -> Partial | None:
 
 _NETFILTER = re.compile(r"(?:\[\s*\d+\.\d+\]\s*)?(.*?)\s*IN=(\S*) OUT=(\S*) ")
 _NF_KV = re.compile(r"\b([A-Z]+)=(\S*)")
+_TCP_FLAGS = tuple((w, f" {w} ") for w in ("SYN", "ACK", "FIN", "RST", "PSH", "URG"))
 
 
 def match_netfilter(message: str) -> Partial | None:
@@ -236,7 +272,8 @@ def match_netfilter(message: str) -> Partial | None:
     if n is not None:
         f["network.bytes"] = n
         f["source.bytes"] = n
-    flags = [w for w in ("SYN", "ACK", "FIN", "RST", "PSH", "URG") if f" {w} " in f"{message} "]
+    padded = message + " "
+    flags = [w for w, spaced in _TCP_FLAGS if spaced in padded]
     if flags:
         f["iptables.tcp.flags"] = flags
     action, types = _action(prefix)
@@ -258,10 +295,21 @@ def match(message: str, app: str | None, ctx: RecordContext) -> Partial | None:
     return None
 
 
+def _bare_kv(text: str) -> bool:
+    """True for a FortiGate line without any header (``date=... time=...``,
+    as FortiGate writes to files), which ``parse_header`` would only refuse
+    after trying every header shape: its first word can be no PRI, time, host
+    or ``tag:``/``tag[pid]`` (no ``:``, ``[`` or ``]`` in it)."""
+    if not text.startswith("date="):
+        return False
+    first = text.split(None, 1)[0]
+    return ":" not in first and "[" not in first and "]" not in first
+
+
 def parse(raw: bytes | str, ctx: RecordContext) -> list[dict[str, Any]]:
     """One firewall log line (with or without a syslog header) → one event."""
     text, enc = text_of(raw)
-    header = syslog_header.parse_header(text, ctx, require=False)
+    header = None if _bare_kv(text) else syslog_header.parse_header(text, ctx, require=False)
     if header is None:
         p = match(text, None, ctx)
         hf: dict[str, Any] = {}

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 
-from canhgac.ecs import timestamp
 from collectors.domains import add_question_domains
 from collectors.record import ParseError, RecordContext
 
@@ -29,6 +28,7 @@ from ._common import (
     port_or_none,
     related,
     text_of,
+    timestamp_text,
 )
 
 APP_LAYER_EVENT_TYPES = frozenset({
@@ -50,144 +50,198 @@ def _s(v: Any) -> str | None:
 
 
 def from_object(obj: Any) -> Partial:
-    """The ECS parts of one EVE object; ParseError when it is not one."""
+    """The ECS parts of one EVE object; ParseError when it is not one.
+
+    Fields may be None here (``nest`` skips them): filtering them out first
+    cost a dict copy per event."""
     if not is_eve(obj):
         raise ParseError("not a Suricata EVE record (no event_type/timestamp)")
+    get = obj.get
     et = obj["event_type"]
     f: dict[str, Any] = {"suricata.eve.event_type": et, "observer.vendor": "OISF",
                          "observer.product": "Suricata", "observer.type": "ids"}
-    ip = ip_or_none(obj.get("src_ip"))
-    if ip:
-        f["source.ip"] = ip
-    ip = ip_or_none(obj.get("dest_ip"))
-    if ip:
-        f["destination.ip"] = ip
-    for k, dst in (("src_port", "source.port"), ("dest_port", "destination.port")):
-        p = port_or_none(obj.get(k))
-        if p is not None:
-            f[dst] = p
-    if _s(obj.get("proto")):
-        f["network.transport"] = obj["proto"].lower()
-    if _s(obj.get("app_proto")) and obj["app_proto"] != "failed":
-        f["network.protocol"] = obj["app_proto"].lower()
+    _endpoints(get, f)
+    proto = get("proto")
+    if isinstance(proto, str) and proto:
+        f["network.transport"] = proto.lower()
+    app = get("app_proto")
+    if isinstance(app, str) and app and app != "failed":
+        f["network.protocol"] = app.lower()
     elif et in APP_LAYER_EVENT_TYPES:
         f["network.protocol"] = et
-    if _s(obj.get("community_id")):
-        f["network.community_id"] = obj["community_id"]
-    if obj.get("flow_id") is not None:
-        f["suricata.eve.flow_id"] = str(obj["flow_id"])
-    if _s(obj.get("in_iface")):
-        f["observer.ingress.interface.name"] = obj["in_iface"]
-    if _s(obj.get("host")):
-        f["observer.hostname"] = obj["host"]
-    tx = int_or_none(obj.get("tx_id"), 0)
-    if tx is not None:
-        f["suricata.eve.tx_id"] = tx
-    kind, category, types = "event", ["network"], ["connection"]
-    sub = obj.get(et) if isinstance(obj.get(et), dict) else {}
-    if et == "alert" or et == "drop":
-        kind, category = "alert", ["network", "intrusion_detection"]
-        a = obj.get("alert") if isinstance(obj.get("alert"), dict) else {}
-        action = _s(a.get("action")) or ("blocked" if et == "drop" else None)
-        types = ["denied"] if action in ("blocked", "drop") else ["allowed"]
-        f["event.action"] = action
-        sid = int_or_none(a.get("signature_id"))
-        f["rule.id"] = str(sid) if sid is not None else None
-        f["rule.name"] = _s(a.get("signature"))
-        f["rule.category"] = _s(a.get("category"))
-        f["rule.version"] = str(a["rev"]) if isinstance(a.get("rev"), int) else None
-        f["rule.ruleset"] = "suricata"
-        f["suricata.eve.alert.gid"] = int_or_none(a.get("gid"))
-        sev = int_or_none(a.get("severity"), 0, 255)
-        f["event.severity"] = sev
-        f["message"] = _s(a.get("signature"))
-        if isinstance(a.get("metadata"), dict):
-            f["suricata.eve.alert.metadata"] = {
-                str(k): [str(x) for x in v] if isinstance(v, list) else str(v)
-                for k, v in a["metadata"].items()}
-    elif et in ("flow", "netflow"):
-        types = ["connection", "end"]
-        fl = sub
-        for k, dst in (("bytes_toserver", "source.bytes"), ("bytes_toclient", "destination.bytes"),
-                       ("pkts_toserver", "source.packets"),
-                       ("pkts_toclient", "destination.packets")):
-            n = int_or_none(fl.get(k), 0)
-            if n is not None:
-                f[dst] = n
-        if "source.bytes" in f or "destination.bytes" in f:
-            f["network.bytes"] = f.get("source.bytes", 0) + f.get("destination.bytes", 0)
-        if "source.packets" in f or "destination.packets" in f:
-            f["network.packets"] = f.get("source.packets", 0) + f.get("destination.packets", 0)
-        f["event.start"] = _time(fl.get("start"))
-        f["event.end"] = _time(fl.get("end"))
-        f["suricata.eve.flow.state"] = _s(fl.get("state"))
-        f["suricata.eve.flow.reason"] = _s(fl.get("reason"))
-        f["event.action"] = "network_flow"
-    elif et == "dns":
-        types = ["protocol"]
-        _dns(sub, f)
-    elif et == "http":
-        category, types = ["network", "web"], ["protocol", "access"]
-        f["url.domain"] = _s(sub.get("hostname"))
-        f["url.original"] = _s(sub.get("url"))
-        if f["url.original"]:
-            path, _, query = f["url.original"].partition("?")
-            f["url.path"] = path
-            f["url.query"] = query or None
-        f["http.request.method"] = _s(sub.get("http_method"))
-        f["http.response.status_code"] = int_or_none(sub.get("status"), 0, 999)
-        f["http.response.body.bytes"] = int_or_none(sub.get("length"), 0)
-        f["http.request.referrer"] = _s(sub.get("http_refer"))
-        f["http.response.mime_type"] = _s(sub.get("http_content_type"))
-        f["user_agent.original"] = _s(sub.get("http_user_agent"))
-        proto = _s(sub.get("protocol"))
-        if proto and "/" in proto:
-            f["http.version"] = proto.split("/", 1)[1]
-    elif et == "tls":
-        types = ["protocol"]
-        f["tls.client.server_name"] = _s(sub.get("sni"))
-        f["tls.server.subject"] = _s(sub.get("subject"))
-        f["tls.server.issuer"] = _s(sub.get("issuerdn"))
-        v = _s(sub.get("version"))
-        if v:
-            f["tls.version_protocol"] = "tls" if v.upper().startswith("TLS") else v.lower()
-            f["tls.version"] = v.split(" ", 1)[1] if " " in v else v
-        for k, dst in (("ja3", "tls.client.ja3"), ("ja3s", "tls.server.ja3s")):
-            if isinstance(sub.get(k), dict):
-                f[dst] = _s(sub[k].get("hash"))
-        f["tls.client.ja4"] = _s(sub.get("ja4"))
-    elif et == "fileinfo":
-        category, types = ["network", "file"], ["info"]
-        f["file.name"] = _s(sub.get("filename"))
-        f["file.size"] = int_or_none(sub.get("size"), 0)
-        f["file.mime_type"] = _s(sub.get("mimetype"))
-        for h in ("md5", "sha1", "sha256"):
-            f[f"file.hash.{h}"] = _s(sub.get(h))
-    elif et == "anomaly":
-        types = ["info"]
-        f["event.action"] = _s(sub.get("event")) or _s(sub.get("type"))
-        f["suricata.eve.anomaly.type"] = _s(sub.get("type"))
-        f["suricata.eve.anomaly.layer"] = _s(sub.get("layer"))
-    elif et == "stats":
-        category, types = ["host"], ["info"]
-        kind = "metric"
+    v = get("community_id")
+    if isinstance(v, str) and v:
+        f["network.community_id"] = v
+    v = get("flow_id")
+    if v is not None:
+        f["suricata.eve.flow_id"] = str(v)
+    v = get("in_iface")
+    if isinstance(v, str) and v:
+        f["observer.ingress.interface.name"] = v
+    v = get("host")
+    if isinstance(v, str) and v:
+        f["observer.hostname"] = v
+    if "tx_id" in obj:
+        tx = int_or_none(obj["tx_id"], 0)
+        if tx is not None:
+            f["suricata.eve.tx_id"] = tx
+    sub = get(et)
+    if not isinstance(sub, dict):
+        sub = {}
+    handler = _EVENT_TYPES.get(et)
+    if handler is not None:
+        kind, category, types = handler(sub, obj, f)
+    elif et in ("alert", "drop"):
+        kind, category, types = _alert(et, get("alert"), f)
     else:
-        types = ["info"]
-    if isinstance(obj.get("http"), dict) and et != "http":  # alerts carry http metadata too
-        f.setdefault("url.domain", _s(obj["http"].get("hostname")))
-        f.setdefault("url.original", _s(obj["http"].get("url")))
-    f = {k: v for k, v in f.items() if v is not None}
+        kind, category, types = "event", ["network"], ["info"]
+    http = get("http")
+    if et != "http" and isinstance(http, dict):  # alerts carry http metadata too
+        f.setdefault("url.domain", _s(http.get("hostname")))
+        f.setdefault("url.original", _s(http.get("url")))
     related(f)
     return Partial("suricata.eve", f, kind=kind, category=category, type=types,
-                   ts=_s(obj.get("timestamp")))
+                   ts=_s(get("timestamp")))
+
+
+def _endpoints(get: Any, f: dict[str, Any]) -> None:
+    ip = ip_or_none(get("src_ip"))
+    if ip:
+        f["source.ip"] = ip
+    ip = ip_or_none(get("dest_ip"))
+    if ip:
+        f["destination.ip"] = ip
+    p = port_or_none(get("src_port"))
+    if p is not None:
+        f["source.port"] = p
+    p = port_or_none(get("dest_port"))
+    if p is not None:
+        f["destination.port"] = p
+
+
+Classified = tuple[str, list[str], list[str]]
+"""``(event.kind, event.category, event.type)`` of one EVE record."""
+
+
+def _alert(et: str, a: Any, f: dict[str, Any]) -> Classified:
+    if not isinstance(a, dict):
+        a = {}
+    get = a.get
+    action = _s(get("action")) or ("blocked" if et == "drop" else None)
+    f["event.action"] = action
+    sid = int_or_none(get("signature_id"))
+    f["rule.id"] = str(sid) if sid is not None else None
+    f["rule.name"] = _s(get("signature"))
+    f["rule.category"] = _s(get("category"))
+    rev = get("rev")
+    f["rule.version"] = str(rev) if isinstance(rev, int) else None
+    f["rule.ruleset"] = "suricata"
+    f["suricata.eve.alert.gid"] = int_or_none(get("gid"))
+    f["event.severity"] = int_or_none(get("severity"), 0, 255)
+    f["message"] = f["rule.name"]
+    metadata = get("metadata")
+    if isinstance(metadata, dict):
+        f["suricata.eve.alert.metadata"] = {
+            str(k): [str(x) for x in v] if isinstance(v, list) else str(v)
+            for k, v in metadata.items()}
+    types = ["denied"] if action in ("blocked", "drop") else ["allowed"]
+    return "alert", ["network", "intrusion_detection"], types
+
+
+def _flow(fl: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    get = fl.get
+    sb = int_or_none(get("bytes_toserver"), 0)
+    db = int_or_none(get("bytes_toclient"), 0)
+    sp = int_or_none(get("pkts_toserver"), 0)
+    dp = int_or_none(get("pkts_toclient"), 0)
+    for dst, n in (("source.bytes", sb), ("destination.bytes", db), ("source.packets", sp),
+                   ("destination.packets", dp)):
+        if n is not None:
+            f[dst] = n
+    if sb is not None or db is not None:
+        f["network.bytes"] = (sb or 0) + (db or 0)
+    if sp is not None or dp is not None:
+        f["network.packets"] = (sp or 0) + (dp or 0)
+    f["event.start"] = _time(get("start"))
+    f["event.end"] = _time(get("end"))
+    f["suricata.eve.flow.state"] = _s(get("state"))
+    f["suricata.eve.flow.reason"] = _s(get("reason"))
+    f["event.action"] = "network_flow"
+    return "event", ["network"], ["connection", "end"]
+
+
+def _dns_record(sub: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    _dns(sub, f)
+    return "event", ["network"], ["protocol"]
+
+
+def _http(sub: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    get = sub.get
+    f["url.domain"] = _s(get("hostname"))
+    url = f["url.original"] = _s(get("url"))
+    if url:
+        path, _, query = url.partition("?")
+        f["url.path"] = path
+        f["url.query"] = query or None
+    f["http.request.method"] = _s(get("http_method"))
+    f["http.response.status_code"] = int_or_none(get("status"), 0, 999)
+    f["http.response.body.bytes"] = int_or_none(get("length"), 0)
+    f["http.request.referrer"] = _s(get("http_refer"))
+    f["http.response.mime_type"] = _s(get("http_content_type"))
+    f["user_agent.original"] = _s(get("http_user_agent"))
+    proto = _s(get("protocol"))
+    if proto and "/" in proto:
+        f["http.version"] = proto.split("/", 1)[1]
+    return "event", ["network", "web"], ["protocol", "access"]
+
+
+def _tls(sub: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    f["tls.client.server_name"] = _s(sub.get("sni"))
+    f["tls.server.subject"] = _s(sub.get("subject"))
+    f["tls.server.issuer"] = _s(sub.get("issuerdn"))
+    v = _s(sub.get("version"))
+    if v:
+        f["tls.version_protocol"] = "tls" if v.upper().startswith("TLS") else v.lower()
+        f["tls.version"] = v.split(" ", 1)[1] if " " in v else v
+    for k, dst in (("ja3", "tls.client.ja3"), ("ja3s", "tls.server.ja3s")):
+        if isinstance(sub.get(k), dict):
+            f[dst] = _s(sub[k].get("hash"))
+    f["tls.client.ja4"] = _s(sub.get("ja4"))
+    return "event", ["network"], ["protocol"]
+
+
+def _fileinfo(sub: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    f["file.name"] = _s(sub.get("filename"))
+    f["file.size"] = int_or_none(sub.get("size"), 0)
+    f["file.mime_type"] = _s(sub.get("mimetype"))
+    for h in ("md5", "sha1", "sha256"):
+        f[f"file.hash.{h}"] = _s(sub.get(h))
+    return "event", ["network", "file"], ["info"]
+
+
+def _anomaly(sub: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    f["event.action"] = _s(sub.get("event")) or _s(sub.get("type"))
+    f["suricata.eve.anomaly.type"] = _s(sub.get("type"))
+    f["suricata.eve.anomaly.layer"] = _s(sub.get("layer"))
+    return "event", ["network"], ["info"]
+
+
+def _stats(sub: dict[str, Any], obj: dict[str, Any], f: dict[str, Any]) -> Classified:
+    return "metric", ["host"], ["info"]
+
+
+_EVENT_TYPES: dict[str, Any] = {
+    "flow": _flow, "netflow": _flow, "dns": _dns_record, "http": _http, "tls": _tls,
+    "fileinfo": _fileinfo, "anomaly": _anomaly, "stats": _stats}
+"""Event type → the function filling its fields (alert and drop: ``_alert``)."""
 
 
 def _time(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     try:
-        return timestamp(value)
-    except ValueError:
+        return timestamp_text(value)  # canhgac.ecs.timestamp, faster on ISO text
+    except (ValueError, OverflowError):  # not a time, or one out of range in UTC
         return None
 
 

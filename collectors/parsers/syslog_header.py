@@ -10,8 +10,10 @@ into header fields and message, with year and time-zone inference.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from collectors.record import ParseError, RecordContext
@@ -36,6 +38,12 @@ _ISO_TS = re.compile(
 _TAG = re.compile(r"([^\s:\[\]]{1,128})(?:\[([^\]\s]{0,32})\])?: ?")
 _BRACKET_TAG = re.compile(r"\[([\w\-]{1,64})\]:? ")
 _HOST = re.compile(r"([A-Za-z0-9_.:\-]{1,255}) ")
+_COMMON_3164 = re.compile(
+    r"(?:<(\d{1,3})>)?([A-Za-z]{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? +"
+    r"([A-Za-z0-9_.\-]{1,255}) ([^\s:\[\]]{1,128})(?:\[([^\]\s]{0,32})\])?: ?")
+"""The usual BSD line, ``<PRI>Mmm dd hh:mm:ss host app[pid]: ``, in one match
+(``parse_header``'s fast path).  The host has no ``:``, so it can be neither
+a tag nor an IPv6 address, and the general path would read the same parts."""
 
 
 @dataclass
@@ -55,31 +63,13 @@ class SyslogHeader:
 
     def fields(self) -> dict[str, Any]:
         """ECS fields of the header (``log.syslog.*``, ``host.*``, ``process.*``)."""
-        f: dict[str, Any] = {}
-        if self.pri is not None:
-            fac, sev = divmod(self.pri, 8)
-            f["log.syslog.priority"] = self.pri
-            f["log.syslog.facility.code"] = fac
-            f["log.syslog.severity.code"] = sev
-            if fac < len(FACILITIES):
-                f["log.syslog.facility.name"] = FACILITIES[fac]
-            f["log.syslog.severity.name"] = SEVERITIES[sev]
-            f["log.level"] = SEVERITIES[sev]
-        if self.hostname:
-            f["log.syslog.hostname"] = self.hostname
-            f["host.hostname"] = self.hostname
-            f["host.name"] = self.hostname
-            ip = ip_or_none(self.hostname)
-            if ip:
-                f["host.ip"] = ip
-        if self.app:
-            f["log.syslog.appname"] = self.app
-            f["process.name"] = self.app
-        if self.pid:
-            f["log.syslog.procid"] = self.pid
-            pid = int_or_none(self.pid, 0, 2**31)
-            if pid is not None:
-                f["process.pid"] = pid
+        f = dict(_source_fields(self.pri, self.hostname, self.app))
+        pid = self.pid
+        if pid:
+            f["log.syslog.procid"] = pid
+            n = _pid(pid)
+            if n is not None:
+                f["process.pid"] = n
         if self.msgid:
             f["log.syslog.msgid"] = self.msgid
         if self.version is not None:
@@ -89,9 +79,48 @@ class SyslogHeader:
         return f
 
 
+@lru_cache(maxsize=1024)
+def _source_fields(pri: int | None, hostname: str | None, app: str | None) -> dict[str, Any]:
+    """The fields of PRI, host and app, computed once per combination (a
+    device repeats them line after line; the pid changes too often to be part
+    of the key).  Callers copy the dict."""
+    f: dict[str, Any] = {}
+    if pri is not None:
+        fac, sev = divmod(pri, 8)
+        f["log.syslog.priority"] = pri
+        f["log.syslog.facility.code"] = fac
+        f["log.syslog.severity.code"] = sev
+        if fac < len(FACILITIES):
+            f["log.syslog.facility.name"] = FACILITIES[fac]
+        f["log.syslog.severity.name"] = SEVERITIES[sev]
+        f["log.level"] = SEVERITIES[sev]
+    if hostname:
+        f["log.syslog.hostname"] = hostname
+        f["host.hostname"] = hostname
+        f["host.name"] = hostname
+        ip = ip_or_none(hostname)
+        if ip:
+            f["host.ip"] = ip
+    if app:
+        f["log.syslog.appname"] = app
+        f["process.name"] = app
+    return f
+
+
+def _pid(text: str) -> int | None:
+    try:  # the usual decimal pid without int_or_none's type dispatch
+        n = int(text)
+    except ValueError:
+        return int_or_none(text, 0, 2**31)
+    return n if 0 <= n <= 2**31 else None
+
+
 def parse_header(text: str, ctx: RecordContext, *, require: bool = True) -> SyslogHeader | None:
     """Split ``text`` into header and message.  With ``require`` False a line
     without any recognisable header gives None instead of ParseError."""
+    fast = _common_3164(text, ctx)
+    if fast is not None:
+        return fast
     pri = None
     rest = text
     m = _PRI.match(text)
@@ -112,6 +141,29 @@ def parse_header(text: str, ctx: RecordContext, *, require: bool = True) -> Sysl
     if require:
         raise ParseError("no syslog header (PRI, timestamp or program tag)")
     return None
+
+
+def _common_3164(text: str, ctx: RecordContext) -> SyslogHeader | None:
+    """The header of the most common line shape with one regex instead of the
+    five tries of the general path, or None to take that path.  Lines where
+    the general path could read the parts differently fall through: a host of
+    four digits (a year there), an unknown month, an impossible date."""
+    m = _COMMON_3164.match(text)
+    if m is None:
+        return None
+    pri_text, mon, day, hh, mi, ss, frac, host, app, pid = m.groups()
+    if len(host) == 4 and host.isdigit():
+        return None
+    pri = None
+    if pri_text is not None:
+        pri = int(pri_text)
+        if pri > 191:
+            return None
+    ts = _bsd_time_of(mon, day, None, hh, mi, ss, frac, None, ctx)
+    if ts is None:
+        return None
+    return SyslogHeader(message=text[m.end():], ts=ts, hostname=host, app=app, pid=pid,
+                        pri=pri)
 
 
 def _parse_5424(rest: str, pri: int, ctx: RecordContext) -> SyslogHeader | None:
@@ -222,29 +274,60 @@ def _looks_like_tag(rest: str, tag: re.Match[str] | None) -> bool:
 
 
 def _bsd_time(m: re.Match[str], ctx: RecordContext) -> datetime | None:
-    mon = MONTHS.get(m.group(1).lower())
+    g = m.group
+    return _bsd_time_of(g(1), g(2), g(3), g(4), g(5), g(6), g(7), g(8), ctx)
+
+
+def _bsd_time_of(mon_text: str, day: str, year1: str | None, hh: str, mi: str, ss: str,
+                 frac: str | None, year2: str | None, ctx: RecordContext) -> datetime | None:
+    """The UTC instant of a BSD timestamp's parts, for the device's zone."""
+    tz = device_zone(ctx)
+    year_text = year1 or year2
+    if year_text:
+        return _bsd_instant(mon_text, day, hh, mi, ss, frac, tz, int(year_text), None)
+    received = ctx.received
+    if received is None:
+        ref_year, ref_month = _current_month(tz, int(time.time()))
+    else:
+        ref = received.astimezone(tz)
+        ref_year, ref_month = ref.year, ref.month
+    return _bsd_instant(mon_text, day, hh, mi, ss, frac, tz, None, (ref_year, ref_month))
+
+
+@lru_cache(maxsize=16)
+def _current_month(tz: tzinfo, second: int) -> tuple[int, int]:
+    """Year and month now in ``tz``; ``second`` (the clock's) is only the key
+    that makes the cache expire."""
+    ref = datetime.now(UTC).astimezone(tz)
+    return ref.year, ref.month
+
+
+@lru_cache(maxsize=4096)
+def _bsd_instant(mon_text: str, day_text: str, hh: str, mi: str, ss: str, frac: str | None,
+                 tz: tzinfo, year: int | None, ref: tuple[int, int] | None
+                 ) -> datetime | None:
+    """Cached: syslog timestamps have second resolution and a busy device
+    writes many lines per second, so the same text comes back again and
+    again.  ``year`` is the written year, else ``ref`` (the received year
+    and month) infers it."""
+    mon = MONTHS.get(mon_text.lower())
     if mon is None:
         return None
-    day, hh, mi, ss = int(m.group(2)), int(m.group(4)), int(m.group(5)), int(m.group(6))
-    frac = m.group(7)
+    day, h, mn, sec = int(day_text), int(hh), int(mi), int(ss)
     micro = int(frac.ljust(6, "0")) if frac else 0
-    year_text = m.group(3) or m.group(8)
-    tz = device_zone(ctx)
-    ref = (ctx.received or datetime.now(UTC)).astimezone(tz)
-    if year_text:
-        year = int(year_text)
-    else:
+    if year is None:
         # RFC 3164 has no year: take the received year, or the previous one
         # when that would put the message more than a month in the future.
-        year = ref.year
-        if mon > ref.month + 1 or (mon == 12 and ref.month == 1):
+        assert ref is not None
+        year, ref_month = ref
+        if mon > ref_month + 1 or (mon == 12 and ref_month == 1):
             year -= 1
     try:
-        return datetime(year, mon, day, hh, mi, ss, micro, tzinfo=tz).astimezone(UTC)
+        return datetime(year, mon, day, h, mn, sec, micro, tzinfo=tz).astimezone(UTC)
     except ValueError:
         if mon == 2 and day == 29:  # a leap day seen in a non-leap inferred year
             try:
-                return datetime(year - 1, mon, day, hh, mi, ss, micro, tzinfo=tz).astimezone(UTC)
+                return datetime(year - 1, mon, day, h, mn, sec, micro, tzinfo=tz).astimezone(UTC)
             except ValueError:
                 return None
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from collectors.record import ParseError, RecordContext
@@ -16,11 +17,31 @@ from collectors.record import ParseError, RecordContext
 from ._common import Partial, build, int_or_none, port_or_none, put_address, related, text_of
 from .syslog_header import MONTHS
 
-_Q = r'"((?:[^"\\]|\\.)*)"'
+# a quoted field with backslash escapes, written "unrolled" (runs of plain
+# characters between escapes): the same strings as ``"((?:[^"\\]|\\.)*)"``
+# without one regex branch per character, which was half of this parser's time
+_Q = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 _COMBINED = re.compile(
     r"(?:(\S+) )?(\S+) (\S+) (\S+) \[(\d{1,2})/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d)(?:\.\d+)?"
     r" ([+-])(\d\d):?(\d\d)\] " + _Q + r" (\d{3}|-) (\d+|-)(?: " + _Q + " " + _Q + r")?(.*)$")
 _REQUEST = re.compile(r"([A-Z][A-Z_\-]{0,31}) (\S+)(?: (HTTP/[\d.]+|\S+))?$")
+
+
+@lru_cache(maxsize=4096)
+def _access_time(day: str, mon: str, year: str, hh: str, mi: str, ss: str, sign: str, tzh: str,
+                 tzm: str) -> datetime | None:
+    """The UTC instant of ``10/Oct/2000:13:55:36 -0700``'s parts, or None.
+    Cached: access logs have second resolution, and a busy server writes many
+    lines in the same second."""
+    month = MONTHS.get(mon.lower())
+    if month is None:
+        return None
+    try:
+        off = timedelta(hours=int(tzh), minutes=int(tzm)) * (1 if sign == "+" else -1)
+        return datetime(int(year), month, int(day), int(hh), int(mi), int(ss),
+                        tzinfo=timezone(off)).astimezone(UTC)
+    except ValueError:
+        return None
 
 
 def match(text: str) -> Partial | None:
@@ -29,14 +50,8 @@ def match(text: str) -> Partial | None:
         return None
     (vhost, client, _ident, user, day, mon, year, hh, mi, ss, sign, tzh, tzm, request, status,
      size, referrer, agent, _tail) = m.groups()
-    month = MONTHS.get(mon.lower())
-    if month is None:
-        return None
-    try:
-        off = timedelta(hours=int(tzh), minutes=int(tzm)) * (1 if sign == "+" else -1)
-        ts = datetime(int(year), month, int(day), int(hh), int(mi), int(ss),
-                      tzinfo=timezone(off)).astimezone(UTC)
-    except ValueError:
+    ts = _access_time(day, mon, year, hh, mi, ss, sign, tzh, tzm)
+    if ts is None:
         return None
     f: dict[str, Any] = {}
     put_address(f, "source", client)

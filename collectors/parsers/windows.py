@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,8 @@ def from_xml_json(obj: dict[str, Any]) -> WinEvent:
 
 
 def _opt(v: Any) -> str | None:
+    if type(v) is str:  # the common case first
+        return v
     if v is None or isinstance(v, dict | list):
         return None
     return _text(v)
@@ -206,18 +209,20 @@ def from_winlogbeat(obj: dict[str, Any]) -> WinEvent:
     if not isinstance(w, dict):
         raise ParseError("winlog is not an object")
     eid = w.get("event_id") or _as_dict(obj.get("event")).get("code")
-    if int_or_none(eid) is None:
+    number = int_or_none(eid)
+    if number is None:
         raise ParseError(f"Winlogbeat event without a numeric event_id: {eid!r:.40}")
     data = w.get("event_data") if isinstance(w.get("event_data"), dict) else {}
     if isinstance(w.get("user_data"), dict):
         data = {**w["user_data"], **data}
     proc = w.get("process") if isinstance(w.get("process"), dict) else {}
     return WinEvent(
-        channel=_opt(w.get("channel")), event_id=str(int_or_none(eid)),
+        channel=_opt(w.get("channel")), event_id=str(number),
         provider=_opt(w.get("provider_name")),
         computer=_opt(w.get("computer_name")) or _opt(_as_dict(obj.get("host")).get("name")),
         ts=obj.get("@timestamp"), record_id=_opt(w.get("record_id")),
-        data={str(k): _text(v) for k, v in data.items()},
+        # text values (nearly all) without a call each
+        data={str(k): v if type(v) is str else _text(v) for k, v in data.items()},
         user_id=_opt(_as_dict(w.get("user")).get("identifier")),
         process_id=int_or_none(proc.get("pid")),
         task=_opt(w.get("task")), opcode=_opt(w.get("opcode")),
@@ -286,24 +291,15 @@ def to_partial(w: WinEvent) -> Partial:
     sysmon = (w.provider or "").lower() == "microsoft-windows-sysmon"
     pe_side = "process.pe" if sysmon and w.event_id == "1" else (
         "file.pe" if sysmon and w.event_id == "7" else None)
-    for name, value in w.data.items():
-        if value in ("", "-"):
-            continue
-        target = ECS_WINDOWS.get(name)
-        if pe_side and name in _PE:
-            target = f"{pe_side}.{_PE[name]}"
-        if target is None or target == "user.name":
-            continue
-        v = _typed(target, value)
-        if v is not None:
-            f.setdefault(target, v)
+    data = w.data
+    _ecs_copies(data, _PLANS[pe_side], f)
     # user.name as the pipeline maps it (SubjectUserName, User, AccountName),
     # the logon's target account only when there is no subject
-    target_user = w.data.get("TargetUserName")
+    target_user = data.get("TargetUserName")
     if target_user and target_user != "-":
         f["user.target.name"] = target_user
     for key in ("SubjectUserName", "User", "AccountName", "TargetUserName"):
-        u = w.data.get(key)
+        u = data.get(key)
         if u and u != "-":
             f["user.name"] = u
             break
@@ -314,41 +310,109 @@ def to_partial(w: WinEvent) -> Partial:
             f.setdefault(name, path.replace("/", "\\").rsplit("\\", 1)[-1])
     if "file.path" in f and "file.name" not in f:
         f["file.name"] = str(f["file.path"]).replace("/", "\\").rsplit("\\", 1)[-1]
-    hashes = w.data.get("Hashes") or w.data.get("Hash")
+    hashes = data.get("Hashes") or data.get("Hash")
     if hashes:
         side = "file" if w.event_id in ("6", "7", "15", "23", "26", "29") else "process"
-        for part in hashes.split(","):
-            k, _, v = part.partition("=")
-            k = k.strip().lower()
-            if k in ("md5", "sha1", "sha256") and v:
-                f[f"{side}.hash.{k}"] = v.strip().lower()
-            elif k == "imphash" and v:
-                f.setdefault(f"{side}.pe.imphash", v.strip().lower())
+        for overwrite, key, value in _hash_fields(hashes, side):
+            if overwrite:
+                f[key] = value
+            else:
+                f.setdefault(key, value)
     if "dns.question.name" in f:  # Sysmon 22 (DNS query)
         add_question_domains(f)
     category, types, outcome = _classify(w, sysmon)
     if outcome:
         f["event.outcome"] = outcome
-    f = {k: v for k, v in f.items() if v is not None}
+    # None values stay: ``nest`` skips them (filtering them out here cost a
+    # dict copy per event)
     related(f)
-    channel = (w.channel or "").lower()
-    dataset = _DATASETS.get(channel) or "windows." + "".join(
-        c if c.isalnum() else "_" for c in channel)[:60].strip("_") if channel else "windows.event"
-    return Partial(dataset or "windows.event", f, category=category, type=types, ts=w.ts)
+    return Partial(_dataset(w.channel), f, category=category, type=types, ts=w.ts)
 
 
-def _typed(target: str, value: str) -> Any:
+Plan = dict[str, tuple[str, Any]]
+"""EventData name → (ECS field, converter of its text or None)."""
+
+
+def _converter(target: str) -> Any:
+    """How ``_ecs_copies`` types the text of an ECS copy (None: kept as text)."""
     if target in _PIDS:
-        return int_or_none(value, 0)
+        return _pid
     if target in _PORTS:
-        return port_or_none(value)
+        return port_or_none
     if target in _IPS:
-        return ip_or_none(value)
+        return ip_or_none
     if target == "event.sequence":
-        return int_or_none(value)
+        return int_or_none
     if target == "file.code_signature.signed":
-        return value.lower() == "true"
-    return value
+        return _true_text
+    return None
+
+
+def _pid(value: str) -> int | None:
+    return int_or_none(value, 0)
+
+
+def _true_text(value: str) -> bool:
+    return value.lower() == "true"
+
+
+def _plans() -> dict[str | None, Plan]:
+    """The ECS copies per EventData name, decided once instead of per value;
+    one plan per PE side (Sysmon 1 and 7 map the PE names elsewhere).
+    ``user.name`` is left out: it follows its own precedence."""
+    base = {name: (target, _converter(target)) for name, target in ECS_WINDOWS.items()}
+    plans: dict[str | None, Plan] = {None: base}
+    for side in ("process.pe", "file.pe"):
+        plan = dict(base)
+        plan.update({name: (f"{side}.{leaf}", None) for name, leaf in _PE.items()})
+        plans[side] = plan
+    for plan in plans.values():
+        for name in [n for n, (target, _) in plan.items() if target == "user.name"]:
+            del plan[name]
+    return plans
+
+
+_PLANS = _plans()
+
+
+def _ecs_copies(data: dict[str, str], plan: Plan, f: dict[str, Any]) -> None:
+    """The ECS fields the pipeline maps EventData names to (the first
+    non-empty value wins when several names map to one field)."""
+    get = plan.get
+    for name, value in data.items():
+        if value == "" or value == "-":
+            continue
+        step = get(name)
+        if step is None:
+            continue
+        target, convert = step
+        v = value if convert is None else convert(value)
+        if v is not None:
+            f.setdefault(target, v)
+
+
+@lru_cache(maxsize=1024)
+def _hash_fields(hashes: str, side: str) -> tuple[tuple[bool, str, str], ...]:
+    """``MD5=..,SHA256=..,IMPHASH=..`` as (overwrite?, field, value) steps.
+    Cached: the same binaries run again and again."""
+    out = []
+    for part in hashes.split(","):
+        k, _, v = part.partition("=")
+        k = k.strip().lower()
+        if k in ("md5", "sha1", "sha256") and v:
+            out.append((True, f"{side}.hash.{k}", v.strip().lower()))
+        elif k == "imphash" and v:
+            out.append((False, f"{side}.pe.imphash", v.strip().lower()))
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _dataset(channel: str | None) -> str:
+    """``event.dataset`` for a channel name (computed once per channel)."""
+    low = (channel or "").lower()
+    dataset = _DATASETS.get(low) or "windows." + "".join(
+        c if c.isalnum() else "_" for c in low)[:60].strip("_") if low else "windows.event"
+    return dataset or "windows.event"
 
 
 def _classify(w: WinEvent, sysmon: bool) -> tuple[list[str] | None, list[str] | None, str | None]:

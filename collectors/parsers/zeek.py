@@ -11,6 +11,7 @@ path comes from ``_path`` or the file name.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,6 +33,7 @@ from ._common import (
     text_of,
 )
 
+_PATH_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 _PATH_FROM_NAME = re.compile(r"(?:^|/)([a-z0-9_]+)(?:\.[\d:\-_]+)*\.log(?:\.gz)?$")
 
 
@@ -81,8 +83,11 @@ class ZeekTsvReader:
         h.converters = []
         if text.startswith("#separator"):
             sep = text[len("#separator"):].strip()
-            h.separator = sep.encode().decode("unicode_escape") if sep.startswith("\\x") else (
-                sep or "\t")
+            try:
+                h.separator = sep.encode().decode("unicode_escape") if sep.startswith("\\x") \
+                    else (sep or "\t")
+            except UnicodeDecodeError:
+                raise ParseError(f"unusable Zeek #separator {sep[:20]!r}") from None
             return
         key, _, value = text[1:].partition(h.separator)
         if key == "fields":
@@ -119,23 +124,54 @@ def _convert(value: str, kind: str, h: ZeekHeader) -> Any:
 
 
 def _converters(h: ZeekHeader) -> list[Any]:
-    """One converter per column, from the ``#types`` line (decided once per
-    header instead of once per value: the hot loop of a TSV log)."""
+    """One converter per column from the ``#types`` line, None for text
+    columns (decided once per header instead of once per value: the hot loop
+    of a TSV log).  The unset marker is checked before, in ``_row``."""
     types = h.types if len(h.types) == len(h.fields) else ["string"] * len(h.fields)
-    unset, empty = h.unset, h.empty
 
     def convert(kind: str) -> Any:
         if kind.startswith(("set[", "vector[")):
-            return lambda v: None if v == unset else _convert(v, kind, h)
+            return lambda v: _convert(v, kind, h)
         if kind in ("count", "int", "port"):
-            return lambda v: None if v == unset else int_or_none(v)
+            return int_or_none
         if kind in ("double", "interval", "time"):
-            return lambda v: None if v == unset else float_or_none(v)
+            return float_or_none
         if kind == "bool":
-            return lambda v: None if v == unset else v == "T"
-        return lambda v: None if v == unset else ("" if v == empty else v)
+            return _is_true
+        return None
 
     return [convert(t) for t in types]
+
+
+def _is_true(value: str) -> bool:
+    return value == "T"
+
+
+def _row(h: ZeekHeader, values: list[str]) -> dict[str, Any]:
+    """Column name → typed value for one data line."""
+    unset, empty = h.unset, h.empty
+    rec: dict[str, Any] = {}
+    for name, conv, v in zip(h.fields, h.converters, values, strict=True):
+        if v == unset:
+            rec[name] = None
+        elif conv is None:
+            rec[name] = "" if v == empty else v
+        elif conv is int_or_none:  # counts and ports, inline: most columns of a log
+            try:
+                n: int | None = int(v)
+            except ValueError:
+                n = int_or_none(v)  # hexadecimal, or None
+            else:
+                if not _INT64_MIN <= n <= _INT64_MAX:  # type: ignore[operator]
+                    n = None
+            rec[name] = n
+        else:
+            rec[name] = conv(v)
+    return rec
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+"""``int_or_none``'s default bounds."""
 
 
 def parse_tsv_line(text: str, h: ZeekHeader, ctx: RecordContext, *,
@@ -149,8 +185,8 @@ def parse_tsv_line(text: str, h: ZeekHeader, ctx: RecordContext, *,
                          f"{len(h.fields)}")
     if len(h.converters) != len(h.fields):
         h.converters = _converters(h)
-    rec = {name: conv(v) for name, conv, v in zip(h.fields, h.converters, values, strict=True)}
-    return [build(from_record(rec, h.path or "unknown"), ctx, text, encoding=encoding)]
+    return [build(from_record(_row(h, values), h.path or "unknown"), ctx, text,
+                  encoding=encoding)]
 
 
 def from_record(rec: dict[str, Any], path: str) -> Partial:
@@ -166,77 +202,97 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
             when = datetime.fromtimestamp(t, UTC)
         except (OverflowError, ValueError, OSError):
             raise ParseError(f"Zeek ts out of range: {t}") from None
-    rest = {k: v for k, v in rec.items() if v is not None and k not in ("ts", "_path",
-                                                                          "_write_ts")}
+    get = rec.get
     f: dict[str, Any] = {"observer.vendor": "Zeek", "observer.product": "Zeek",
                          "observer.type": "ids"}
-    uid = rest.pop("uid", None)
+    uid = get("uid")
     if isinstance(uid, str):
         f["zeek.session_id"] = uid
-    for k, side in (("id.orig_h", "source"), ("id.resp_h", "destination")):
-        ip = ip_or_none(rest.pop(k, None))
-        if ip:
-            f[f"{side}.ip"] = ip
-    for k, side in (("id.orig_p", "source"), ("id.resp_p", "destination")):
-        p = port_or_none(rest.pop(k, None))
-        if p is not None:
-            f[f"{side}.port"] = p
-    cid = rest.pop("community_id", None)
+    ip = ip_or_none(get("id.orig_h"))
+    if ip:
+        f["source.ip"] = ip
+    ip = ip_or_none(get("id.resp_h"))
+    if ip:
+        f["destination.ip"] = ip
+    port = port_or_none(get("id.orig_p"))
+    if port is not None:
+        f["source.port"] = port
+    port = port_or_none(get("id.resp_p"))
+    if port is not None:
+        f["destination.port"] = port
+    cid = get("community_id")
     if isinstance(cid, str):
         f["network.community_id"] = cid
-    proto = rest.get("proto")
+    proto = get("proto")
     if isinstance(proto, str):
         f["network.transport"] = proto.lower()
     kind, category, types = "event", ["network"], ["connection"]
-    handler = _PATHS.get(path)
-    if handler:
-        kind, category, types = handler(rest, f)
-    for k, v in rest.items():  # everything else stays under zeek.<path>.*
-        f[_zeek_key(path, k)] = v
-    f = {k: v for k, v in f.items() if v is not None}
+    handler, taken = _PATHS.get(path, _NO_HANDLER)
+    if handler is not None:
+        kind, category, types = handler(get, f)
+    keys = _zeek_keys(path)
+    for k, v in rec.items():  # everything else stays under zeek.<path>.*
+        if v is not None and k not in taken:
+            f[keys[k]] = v
+    # fields left None by the handlers stay: ``nest`` skips them
     related(f)
     return Partial(f"zeek.{path}", f, kind=kind, category=category, type=types, ts=when)
 
 
-@lru_cache(maxsize=8192)
-def _zeek_key(path: str, name: str) -> str:
-    return f"zeek.{path}.{name.replace('.', '_')}"
+class _ZeekKeys(dict[str, str]):
+    """Column name → ``zeek.<path>.<name>`` for one log path, made on first
+    use (a dict lookup per column instead of formatting the key)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def __missing__(self, name: str) -> str:
+        key = f"zeek.{self.path}.{name.replace('.', '_')}"
+        if len(self) < 4096:  # columns of odd records: bounded
+            self[name] = key
+        return key
 
 
-def _take(rest: dict[str, Any], key: str) -> Any:
-    return rest.pop(key, None)
+@lru_cache(maxsize=256)
+def _zeek_keys(path: str) -> _ZeekKeys:
+    return _ZeekKeys(path)
 
 
-def _conn(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    svc = _take(r, "service")
+Classified = tuple[str, list[str], list[str]]
+"""``(event.kind, event.category, event.type)`` of one Zeek record."""
+
+
+def _conn(get: Getter, f: dict[str, Any]) -> Classified:
+    svc = get("service")
     if isinstance(svc, str) and svc:
         f["network.protocol"] = svc.split(",")[0]
-    dur = float_or_none(_take(r, "duration"))
+    dur = float_or_none(get("duration"))
     if dur is not None:
         f["event.duration"] = int(dur * 1e9)
     for k, dst in (("orig_bytes", "source.bytes"), ("resp_bytes", "destination.bytes"),
                    ("orig_pkts", "source.packets"), ("resp_pkts", "destination.packets")):
-        n = int_or_none(_take(r, k), 0)
+        n = int_or_none(get(k), 0)
         if n is not None:
             f[dst] = n
     if "source.bytes" in f or "destination.bytes" in f:
         f["network.bytes"] = f.get("source.bytes", 0) + f.get("destination.bytes", 0)
     if "source.packets" in f or "destination.packets" in f:
         f["network.packets"] = f.get("source.packets", 0) + f.get("destination.packets", 0)
-    f["zeek.connection.state"] = _take(r, "conn_state")
-    f["zeek.connection.history"] = _take(r, "history")
+    f["zeek.connection.state"] = get("conn_state")
+    f["zeek.connection.history"] = get("history")
     f["event.action"] = "network_flow"
     return "event", ["network"], ["connection", "end"]
 
 
-def _dns(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    f["dns.question.name"] = _take(r, "query")
-    f["dns.question.type"] = _take(r, "qtype_name")
-    f["dns.question.class"] = _take(r, "qclass_name")
-    f["dns.response_code"] = _take(r, "rcode_name")
-    tid = _take(r, "trans_id")
+def _dns(get: Getter, f: dict[str, Any]) -> Classified:
+    f["dns.question.name"] = get("query")
+    f["dns.question.type"] = get("qtype_name")
+    f["dns.question.class"] = get("qclass_name")
+    f["dns.response_code"] = get("rcode_name")
+    tid = get("trans_id")
     f["dns.id"] = str(tid) if tid is not None else None
-    answers = r.get("answers")
+    answers = get("answers")
     if isinstance(answers, list):
         ips = [i for i in (ip_or_none(a) for a in answers) if i]
         if ips:
@@ -247,51 +303,51 @@ def _dns(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str
     return "event", ["network"], ["protocol"]
 
 
-def _http(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    f["http.request.method"] = _take(r, "method")
-    f["url.domain"] = _take(r, "host")
-    uri = _take(r, "uri")
+def _http(get: Getter, f: dict[str, Any]) -> Classified:
+    f["http.request.method"] = get("method")
+    f["url.domain"] = get("host")
+    uri = get("uri")
     if isinstance(uri, str):
         f["url.original"] = uri
         path, _, query = uri.partition("?")
         f["url.path"] = path
         f["url.query"] = query or None
-    f["http.response.status_code"] = int_or_none(_take(r, "status_code"), 0, 999)
-    f["user_agent.original"] = _take(r, "user_agent")
-    f["http.request.referrer"] = _take(r, "referrer")
-    f["http.version"] = _take(r, "version")
-    f["http.request.body.bytes"] = int_or_none(_take(r, "request_body_len"), 0)
-    f["http.response.body.bytes"] = int_or_none(_take(r, "response_body_len"), 0)
+    f["http.response.status_code"] = int_or_none(get("status_code"), 0, 999)
+    f["user_agent.original"] = get("user_agent")
+    f["http.request.referrer"] = get("referrer")
+    f["http.version"] = get("version")
+    f["http.request.body.bytes"] = int_or_none(get("request_body_len"), 0)
+    f["http.response.body.bytes"] = int_or_none(get("response_body_len"), 0)
     f["network.protocol"] = "http"
     return "event", ["network", "web"], ["protocol", "access"]
 
 
-def _ssl(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    f["tls.client.server_name"] = _take(r, "server_name")
-    v = _take(r, "version")
+def _ssl(get: Getter, f: dict[str, Any]) -> Classified:
+    f["tls.client.server_name"] = get("server_name")
+    v = get("version")
     if isinstance(v, str):
         f["tls.version_protocol"] = "tls" if v.upper().startswith("TLS") else v.lower()
         f["tls.version"] = v[4:].replace("v", "").replace("1", "1.", 1).rstrip(".") if \
             v.upper().startswith("TLSV") else v
-    f["tls.cipher"] = _take(r, "cipher")
-    est = _take(r, "established")
+    f["tls.cipher"] = get("cipher")
+    est = get("established")
     f["tls.established"] = est if isinstance(est, bool) else None
-    f["tls.server.subject"] = _take(r, "subject")
-    f["tls.server.issuer"] = _take(r, "issuer")
-    f["tls.client.ja3"] = _take(r, "ja3")
-    f["tls.server.ja3s"] = _take(r, "ja3s")
+    f["tls.server.subject"] = get("subject")
+    f["tls.server.issuer"] = get("issuer")
+    f["tls.client.ja3"] = get("ja3")
+    f["tls.server.ja3s"] = get("ja3s")
     f["network.protocol"] = "tls"
     return "event", ["network"], ["protocol"]
 
 
-def _files(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    f["file.name"] = _take(r, "filename")
-    f["file.mime_type"] = _take(r, "mime_type")
-    f["file.size"] = int_or_none(r.get("total_bytes") or r.get("seen_bytes"), 0)
+def _files(get: Getter, f: dict[str, Any]) -> Classified:
+    f["file.name"] = get("filename")
+    f["file.mime_type"] = get("mime_type")
+    f["file.size"] = int_or_none(get("total_bytes") or get("seen_bytes"), 0)
     for h in ("md5", "sha1", "sha256"):
-        f[f"file.hash.{h}"] = _take(r, h)
+        f[f"file.hash.{h}"] = get(h)
     for k, side in (("tx_hosts", "source"), ("rx_hosts", "destination")):
-        hosts = r.get(k)
+        hosts = get(k)
         if isinstance(hosts, list) and hosts:
             ip = ip_or_none(hosts[0])
             if ip and f"{side}.ip" not in f:
@@ -299,30 +355,54 @@ def _files(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[s
     return "event", ["network", "file"], ["info"]
 
 
-def _notice(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    f["rule.name"] = _take(r, "note")
-    f["message"] = _take(r, "msg")
-    f["zeek.notice.sub"] = _take(r, "sub")
+def _notice(get: Getter, f: dict[str, Any]) -> Classified:
+    f["rule.name"] = get("note")
+    f["message"] = get("msg")
+    f["zeek.notice.sub"] = get("sub")
     for k, side in (("src", "source"), ("dst", "destination")):
-        ip = ip_or_none(_take(r, k))
+        ip = ip_or_none(get(k))
         if ip:
             f.setdefault(f"{side}.ip", ip)
-    p = port_or_none(_take(r, "p"))
+    p = port_or_none(get("p"))
     if p is not None:
         f.setdefault("destination.port", p)
     f["rule.ruleset"] = "zeek"
     return "alert", ["network", "intrusion_detection"], ["info"]
 
 
-def _weird(r: dict[str, Any], f: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    f["rule.name"] = _take(r, "name")
+def _weird(get: Getter, f: dict[str, Any]) -> Classified:
+    f["rule.name"] = get("name")
     f["event.action"] = f["rule.name"]
-    f["message"] = _take(r, "addl") or None
+    f["message"] = get("addl") or None
     return "event", ["network"], ["info"]
 
 
-_PATHS = {"conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "files": _files,
-          "notice": _notice, "weird": _weird}
+Getter = Callable[[str], Any]
+Handler = Callable[[Getter, dict[str, Any]], "Classified"]
+_TAKEN = ("ts", "_path", "_write_ts", "uid", "id.orig_h", "id.resp_h", "id.orig_p",
+          "id.resp_p", "community_id")
+"""Columns ``from_record`` maps itself (or drops): not copied under ``zeek.<path>``."""
+
+
+def _taken(*names: str) -> frozenset[str]:
+    return frozenset(_TAKEN + names)
+
+
+_PATHS: dict[str, tuple[Handler | None, frozenset[str]]] = {
+    "conn": (_conn, _taken("service", "duration", "orig_bytes", "resp_bytes", "orig_pkts",
+                           "resp_pkts", "conn_state", "history")),
+    "dns": (_dns, _taken("query", "qtype_name", "qclass_name", "rcode_name", "trans_id")),
+    "http": (_http, _taken("method", "host", "uri", "status_code", "user_agent", "referrer",
+                           "version", "request_body_len", "response_body_len")),
+    "ssl": (_ssl, _taken("server_name", "version", "cipher", "established", "subject",
+                         "issuer", "ja3", "ja3s")),
+    "files": (_files, _taken("filename", "mime_type", "md5", "sha1", "sha256")),
+    "notice": (_notice, _taken("note", "msg", "sub", "src", "dst", "p")),
+    "weird": (_weird, _taken("name", "addl")),
+}
+"""Log path → the function mapping its columns to ECS, and every column it
+reads that is then left out of ``zeek.<path>.*``."""
+_NO_HANDLER: tuple[Handler | None, frozenset[str]] = (None, _taken())
 
 
 def path_from_source(source: str) -> str:
@@ -340,7 +420,7 @@ def parse_json(text: str, ctx: RecordContext, *, encoding: str = "utf-8") -> lis
         raise ParseError("not a Zeek JSON record (no ts)")
     path = rec.get("_path") if isinstance(rec.get("_path"), str) else (
         ctx.extra.get("zeek_path") or path_from_source(ctx.source) or "unknown")
-    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", path):
+    if not _PATH_NAME.fullmatch(path):
         raise ParseError(f"unusable Zeek log path {path!r:.40}")
     return [build(from_record(rec, path), ctx, text, encoding=encoding)]
 

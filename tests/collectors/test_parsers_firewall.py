@@ -99,3 +99,12 @@ def test_wrong_types_do_not_leak() -> None:
     assert get(ev, "source.port") is None
     assert get(ev, "destination.ip") is None
     assert get(ev, "source.bytes") is None
+
+
+def test_fortigate_time_out_of_range_falls_back_to_received() -> None:
+    # year 1 at +07:00 is before year 1 in UTC: no crash, the received time instead
+    line = 'date=0001-01-01 time=00:00:00 devid="FG1" type="traffic" tz="+0700" srcip=10.0.0.1'
+    ev = firewall.parse(line, CTX)[0]
+    validate(ev)
+    assert ev["@timestamp"] == "2026-11-21T00:00:00.000Z"
+    assert get(ev, "observer.serial_number") == "FG1"

@@ -11,6 +11,8 @@ import json
 import random
 from typing import Any
 
+import pytest
+
 from canhgac.ecs import put
 from collectors.parsers import _common
 
@@ -21,19 +23,26 @@ NAMES = ["message", "event", "event.action", "event.x.y", "ecs.version", "source
 VALUES: list[Any] = [None, 0, "x", "", ["a"], {"k": 1}, True]
 
 
-def _base() -> dict[str, Any]:
-    return {"@timestamp": "2026-11-20T00:00:00.000Z", "ecs": {"version": "8.11.0"},
-            "event": {"kind": "event", "id": "abc"}}
+def _base(fresh: bool = True) -> dict[str, Any]:
+    """An event as ``build`` makes it before nesting (``fresh``), or one that
+    also holds objects and values the fields must merge with or replace."""
+    ev: dict[str, Any] = {"@timestamp": "2026-11-20T00:00:00.000Z",
+                          "ecs": {"version": "8.11.0"}, "event": {"kind": "event", "id": "abc"}}
+    if not fresh:
+        ev["source"] = {"nat": {"ip": "192.0.2.1"}}
+        ev["log"] = "a text where an object goes"
+    return ev
 
 
-def _reference(fields: dict[str, Any]) -> dict[str, Any]:
-    ev = _base()
+def _reference(fields: dict[str, Any], fresh: bool) -> dict[str, Any]:
+    ev = _base(fresh)
     for path, value in fields.items():
         put(ev, path, value)
     return ev
 
 
-def test_nest_matches_put_for_new_and_repeated_shapes() -> None:
+@pytest.mark.parametrize("fresh", [True, False])
+def test_nest_matches_put_for_new_and_repeated_shapes(fresh: bool) -> None:
     rng = random.Random(3)
     shapes = [rng.sample(NAMES, rng.randint(0, 9)) for _ in range(60)]
     compiled_before = len(_common._shapes)
@@ -41,10 +50,14 @@ def test_nest_matches_put_for_new_and_repeated_shapes() -> None:
         shape = rng.choice(shapes)
         picks = [rng.randrange(len(VALUES)) for _ in shape]
         # fresh values for each side: a dict value in the way gets written into
-        want = _reference({k: copy.deepcopy(VALUES[i]) for k, i in zip(shape, picks, strict=True)})
+        want = _reference({k: copy.deepcopy(VALUES[i]) for k, i in zip(shape, picks, strict=True)},
+                          fresh)
         fields = {k: copy.deepcopy(VALUES[i]) for k, i in zip(shape, picks, strict=True)}
-        got = _base()
-        _common.nest(got, fields)
+        got = _base(fresh)
+        if fresh:
+            _common._nest(got, fields, True)  # build's builders for a new event
+        else:
+            _common.nest(got, fields)
         # json.dumps keeps insertion order: equal text means equal key order too
         assert json.dumps(got) == json.dumps(want), shape
     assert len(_common._shapes) > compiled_before  # the compiled path was exercised

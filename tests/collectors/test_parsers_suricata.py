@@ -127,3 +127,12 @@ def test_dns_question_domains() -> None:
     bare = suricata.parse('{"timestamp":"2026-11-20T00:00:00Z","event_type":"dns",'
                           '"dns":{"type":"query","rrname":"10.0.0.1"}}', RecordContext("t"))[0]
     assert get(bare, "dns.question") == {"name": "10.0.0.1"}
+
+
+def test_flow_times_out_of_range_are_dropped() -> None:
+    line = ('{"timestamp":"2026-11-20T12:00:00.000000+0700","event_type":"flow",'
+            '"flow":{"start":"0001-01-01T00:00:00+01:00","end":"2026-11-20T12:00:01+0700"}}')
+    ev = suricata.parse(line, RecordContext("file:/var/log/suricata/eve.json", offset=0))[0]
+    validate(ev)
+    assert get(ev, "event.start") is None
+    assert get(ev, "event.end") == "2026-11-20T05:00:01.000Z"

@@ -108,3 +108,11 @@ def test_column_count_mismatch() -> None:
         reader.feed(line, RecordContext("t"))
     with pytest.raises(ParseError, match="columns"):
         reader.feed("1795651310.0\tC\t1.2.3.4", RecordContext("t"))
+
+
+def test_unusable_separator_is_a_parse_error() -> None:
+    reader = zeek.ZeekTsvReader()
+    with pytest.raises(ParseError, match="separator"):
+        reader.feed("#separator \\x", RecordContext("file:/z/conn.log", offset=0))
+    with pytest.raises(ParseError):
+        zeek.parse("#separator \\x4\n#fields\tts", RecordContext("file:/z/conn.log", offset=0))

@@ -1,0 +1,50 @@
+"""The shared parser helpers' fast paths give what ``canhgac.ecs`` gives:
+the same event ids, the same timestamp text (or the same error)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from canhgac import ecs
+from collectors.parsers import _common
+
+
+@pytest.mark.parametrize("source", ["file:/var/log/auth.log", "syslog:udp:514",
+                                    "file:/tmp/\udcff-undecodable"])
+def test_event_ids_are_those_of_canhgac_ecs(source: str) -> None:
+    assert _common.event_id(source, 42) == ecs.event_id(source, 42)
+    assert _common.event_id(source, "7#1") == ecs.event_id(source, "7#1")
+    assert _common.event_id(source, content="một dòng\udcff") == ecs.event_id(
+        source, content="một dòng\udcff")
+
+
+def _outcome(fn: object, text: str) -> str:
+    try:
+        return fn(text)  # type: ignore[operator, no-any-return]
+    except (ValueError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_iso_timestamp_text_is_canhgac_ecs_timestamp() -> None:
+    """Every spelling of the cached ISO fast path (fractions of any length,
+    each offset form, impossible dates, out-of-range years) gives the text or
+    the error of ``canhgac.ecs.timestamp``."""
+    dates = ["2026-11-20", "2024-02-29", "2025-02-29", "0001-01-01", "9999-12-31", "2026-13-01"]
+    times = ["12:00:01", "00:00:00", "23:59:59", "24:00:00", "12:60:00"]
+    fractions = ["", ".", ".1", ".12", ".123", ".1234", ".123456", ".1234567", ".000100",
+                 ".\u0663"]
+    offsets = ["", "Z", "z", "+0700", "+07:00", "-07:00", "+00:00", "+14:00", "+24:00",
+               "+0730", "+07", "+07:00:30", " ", "-1200"]
+    for d, t, frac, off in itertools.product(dates, times, fractions, offsets):
+        text = f"{d}T{t}{frac}{off}"
+        assert _outcome(_common.timestamp_text, text) == _outcome(ecs.timestamp, text), text
+
+
+def test_now_is_the_canonical_form_of_the_current_instant() -> None:
+    before = ecs.now()
+    got = _common.now()
+    after = ecs.now()
+    assert before <= got <= after
+    assert ecs.timestamp(got) == got
