@@ -13,7 +13,8 @@ diacritic-folded.  Written syllables keep distinctions that folding merges
 diacritics.  It replaced pyvi word segmentation of folded text: on the
 test and dev splits it scored higher (syllable bigrams carry what segmentation
 adds to a bag of n-grams), and it takes pyvi's CRF out of the pass (see the
-data card for both measurements).
+data card for both measurements).  A negated written syllable also gives a
+mark of its own ("không tốt" adds "NEG_tốt", shared by every negator).
 
 Topics are a softmax over the nine areas, not nine independent sigmoids
 (``textcat_multilabel``): a bag-of-n-grams score is an unnormalised sum over
@@ -49,15 +50,32 @@ _BOW_LENGTH = {"vi": 2**16, "en": 2**14}
 MAX_CLASSIFY_CHARS = 500
 
 
+# negators as written; marks are read from the written syllables only (adding
+# the folded forms, where "chua" is also "sour"/"pagoda", scored lower on the
+# UIT-VSFC dev split and on the team's test split: see the data card)
+NEGATORS = frozenset(["không", "chẳng", "chưa", "chả", "đừng", "chớ", "hông", "ko", "k"])
+NEG_PREFIX = "NEG_"
+
+
+def negation_marks(tokens: list[str], negators: frozenset[str]) -> list[str]:
+    """``NEG_x`` for every syllable ``x`` right after a negator ("không tốt"
+    -> "NEG_tốt"): beside the bigrams, one feature for a negated word that
+    every negator shares ("chẳng tốt", "chưa tốt", "ko tốt")."""
+    return [NEG_PREFIX + nxt for cur, nxt in itertools.pairwise(tokens)
+            if cur in negators and nxt.isalnum()]
+
+
 class SyllableTokenizer:
     """Vietnamese text as its lower-cased syllables followed by their folded
-    forms (punctuation marks are tokens).  Hand-written because spaCy's
+    forms (punctuation marks are tokens), then, with ``negation``, the
+    negation marks of the written reading.  Hand-written because spaCy's
     Vietnamese tokenizer offers only pyvi segmentation or a bare whitespace
-    split, and neither gives the two readings the classifier is trained on;
+    split, and neither gives the readings the classifier is trained on;
     it has no state, so it serialises as nothing."""
 
-    def __init__(self, vocab: Vocab) -> None:
+    def __init__(self, vocab: Vocab, negation: bool = False) -> None:
         self.vocab = vocab
+        self.negation = negation
 
     def __call__(self, text: str) -> Doc:
         text = unicodedata.normalize("NFC", text)  # NFD marks would split syllables
@@ -66,7 +84,9 @@ class SyllableTokenizer:
         # a space after a syllable when the next one does not touch it
         spaces = [nxt[1] > cur[2] for cur, nxt in itertools.pairwise(written)]
         words = [tok for tok, _, _ in written] + folded
-        spaces = [*spaces, True][:len(written)] + [True] * len(folded)
+        if self.negation:
+            words += negation_marks(words[:len(written)], NEGATORS)
+        spaces = [*spaces, True][:len(written)] + [True] * (len(words) - len(written))
         if spaces:
             spaces[-1] = False
         return Doc(self.vocab, words=words, spaces=spaces)
@@ -86,8 +106,15 @@ class SyllableTokenizer:
 
 @spacy.registry.tokenizers("canhgac.vi_syllables.v1")
 def syllable_tokenizer() -> Callable[[Language], SyllableTokenizer]:
-    """Registered so ``spacy.load`` rebuilds it from a model's config."""
+    """Registered so ``spacy.load`` rebuilds it from a model's config (v1:
+    models trained without negation marks)."""
     return lambda nlp: SyllableTokenizer(nlp.vocab)
+
+
+@spacy.registry.tokenizers("canhgac.vi_syllables.v2")
+def syllable_tokenizer_negation() -> Callable[[Language], SyllableTokenizer]:
+    """v2: syllables plus negation marks (what ``blank_pipeline`` builds)."""
+    return lambda nlp: SyllableTokenizer(nlp.vocab, negation=True)
 
 
 def _bow(lang: str, exclusive: bool, ngram_size: int = 2) -> dict:
@@ -101,7 +128,7 @@ def blank_pipeline(lang: str, ngram_size: int = 2) -> Language:
         raise ModelError(f"unsupported language {lang!r} (have {', '.join(LANGUAGES)})")
     if lang == "vi":
         nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {
-            "@tokenizers": "canhgac.vi_syllables.v1"}}})
+            "@tokenizers": "canhgac.vi_syllables.v2"}}})
     else:
         nlp = spacy.blank("en")
     sent = nlp.add_pipe("textcat", name="sentiment",

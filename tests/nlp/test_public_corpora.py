@@ -46,4 +46,4 @@ def test_public_corpora_yardstick(shared_data: Path) -> None:
                "b_per_class": b.as_dict()["per_class"]}
     print(json.dumps(figures))
     assert a_uit.total == 3166 and a_vlsp.total > 5000
-    assert b.accuracy >= 0.88  # our pipeline learns a real sentiment task (0.896 measured)
+    assert b.accuracy >= 0.88  # our pipeline learns a real sentiment task (0.898 measured)

@@ -85,6 +85,19 @@ def test_vietnamese_is_read_as_written_and_folded() -> None:
         "cần", "thơ", "can", "tho"]
 
 
+def test_negated_syllables_get_a_mark_of_their_own() -> None:
+    tok = blank_pipeline("vi").tokenizer
+    words = [t.text for t in tok("Phòng chưa sạch, nhân viên không nhiệt tình, chẳng.")]
+    # after both readings: one mark per negated written syllable, none
+    # across punctuation, the same mark whichever negator
+    assert words[-2:] == ["NEG_sạch", "NEG_nhiệt"]
+    assert [t.text for t in tok("chẳng sạch")][-1] == "NEG_sạch"
+    # text typed without diacritics is read without marks (folded "chua" is
+    # also "sour"); the shipped model is the one trained with marks
+    assert not any(w.startswith("NEG_") for w in (t.text for t in tok("phong chua sach")))
+    assert [t.text for t in load_pipeline("vi").make_doc("không ổn")][-1] == "NEG_ổn"
+
+
 def test_early_stopping_keeps_the_best_dev_epoch() -> None:
     items = _en()
     train = [i for i in items if i.split == "train"]
