@@ -67,7 +67,8 @@ def decode(raw: bytes | str) -> tuple[str, str]:
 
 def text_of(raw: bytes | str) -> tuple[str, str]:
     """Decoded text without its line ending, refusing empty records."""
-    text, enc = decode(raw)
+    # str input (every line a tailer gives) needs no ``decode`` call
+    text, enc = (raw, "utf-8") if type(raw) is str else decode(raw)
     text = text.rstrip("\r\n")
     if not text.strip():
         raise ParseError("empty record")
@@ -129,7 +130,10 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
     The same document ``canhgac.ecs.new_event`` makes, built here as one dict
     literal instead of a ``put`` per ``event.*`` field: this runs once per
     event and was a fifth of every parser's time (bench/parsers.py)."""
-    orig, cut = bounded(original if original is not None else text)
+    orig = original if original is not None else text
+    cut = len(orig) > MAX_ORIGINAL  # ``bounded``, inline: this runs for every event
+    if cut:
+        orig = orig[:MAX_ORIGINAL]
     ts = p.ts if p.ts is not None else (ctx.received or datetime.now(UTC))
     fields = p.fields
     tags = fields.pop("tags", None)
@@ -160,9 +164,18 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
         meta["type"] = [p.type] if isinstance(p.type, str) else list(p.type)
     meta["original"] = orig
     meta["ingested"] = now()
-    meta["id"] = record_id(ctx, text, part)
+    if part is None and type(ctx.offset) is int:  # record_id's common case, inline
+        meta["id"] = hashlib.sha256(
+            _id_prefix(source) + b"o:" + str(ctx.offset).encode()).hexdigest()[:40]
+    else:
+        meta["id"] = record_id(ctx, text, part)
     ev: dict[str, Any] = {"@timestamp": when, "ecs": {"version": ECS_VERSION}, "event": meta}
-    _nest(ev, fields, True)  # ev has only NEW_EVENT_KEYS
+    # ev has only NEW_EVENT_KEYS; ``_nest``'s common case (a compiled shape) inline
+    fn = _shapes.get((True, tuple(fields))) if len(fields) <= MAX_SHAPE_FIELDS else None
+    if fn is not None:
+        fn(ev, tuple(fields.values()))
+    else:
+        _nest(ev, fields, True)
     return ev
 
 
@@ -254,36 +267,63 @@ such a fresh event assigns every other top-level object outright."""
 
 
 def _compile_shape(paths: tuple[str, ...], fresh: bool = False) -> NestFn | None:
-    """A function writing values for ``paths`` (in order, none of them None)
-    into an event, or None when the loop must do it (a path that is also
-    another's prefix, or one under ``@timestamp``).
+    """A function writing values for ``paths`` (in order; None values are
+    skipped) into an event, or None when the loop must do it (a path that is
+    also another's prefix, or one under ``@timestamp``).
 
     Hand-written code generation (as ``dataclasses`` does for ``__init__``):
     splitting and walking dotted paths was the largest single cost of every
-    parser, and a shape seen again needs neither.  An object the event does
-    not have yet is written as one dict display (``{"ip": v0, "port": v1}``);
-    one it has (``event``, or anything a caller passed) is extended key by
-    key, as the loop would; so values and key order match ``_nest_loop``
-    exactly.  With ``fresh`` the event holds only ``NEW_EVENT_KEYS`` (as
-    ``build`` makes it), so other top-level objects need no look-up.  Paths
-    only ever appear as string literals (``repr``)."""
+    parser, and a shape seen again needs neither.  The code is the loop
+    unrolled: each value, when not None, is stored in its object, made on
+    first use and kept in a local afterwards; an object the event may
+    already have (``event``, or anything a caller passed) is looked up and
+    extended as the loop would, so values and key order match ``_nest_loop``
+    exactly.  Skipping None here rather than filtering the fields first
+    saves a dict copy per event.  With ``fresh`` the event holds only
+    ``NEW_EVENT_KEYS`` (as ``build`` makes it), so other top-level objects
+    need no look-up.  Paths only ever appear as string literals (``repr``)."""
     leaves = set(paths)
-    tree: dict[str, Any] = {}
-    for i, p in enumerate(paths):
-        heads, leaf = _parts(p)
+    objects: dict[tuple[str, ...], int] = {}  # object path → local variable number
+    for p in paths:
+        heads, _ = _parts(p)
         if (heads and heads[0] == "@timestamp") or p == "@timestamp":
             return None
         for j in range(1, len(heads) + 1):
             if ".".join(heads[:j]) in leaves:
                 return None
-        node = tree
-        for h in heads:
-            node = node.setdefault(h, {})
-        node[leaf] = i
+            objects.setdefault(heads[:j], len(objects))
     lines = ["def _shape(ev, vals):"]
     if paths:
         lines.append("    " + "".join(f"v{i}, " for i in range(len(paths))) + "= vals")
-    _merge_lines(tree, "ev", 1, lines, NEW_EVENT_KEYS if fresh else None)
+    if objects:
+        lines.append("    " + " = ".join(f"o{n}" for n in objects.values()) + " = None")
+    made: set[tuple[str, ...]] = set()  # objects some earlier value may have made
+
+    def ensure(obj: tuple[str, ...], pad: str) -> None:
+        n = objects[obj]
+        parent = f"o{objects[obj[:-1]]}" if len(obj) > 1 else "ev"
+        maybe = obj in made
+        if maybe:
+            lines.append(f"{pad}if o{n} is None:")
+            pad += "    "
+        if len(obj) > 1:
+            ensure(obj[:-1], pad)
+        key = obj[-1]
+        if _may_exist(obj, fresh):
+            lines.append(f"{pad}o{n} = {parent}.get({key!r})")
+            lines.append(f"{pad}if type(o{n}) is not dict:")
+            lines.append(f"{pad}    o{n} = {parent}[{key!r}] = {{}}")
+        else:
+            lines.append(f"{pad}o{n} = {parent}[{key!r}] = {{}}")
+
+    for i, p in enumerate(paths):
+        heads, leaf = _parts(p)
+        lines.append(f"    if v{i} is not None:")
+        if heads:
+            ensure(heads, "        ")
+            made.update(heads[:j] for j in range(1, len(heads) + 1))
+        target = f"o{objects[heads]}" if heads else "ev"
+        lines.append(f"        {target}[{leaf!r}] = v{i}")
     if not paths:
         lines.append("    pass")
     scope: dict[str, Any] = {}
@@ -292,32 +332,13 @@ def _compile_shape(paths: tuple[str, ...], fresh: bool = False) -> NestFn | None
     return fn
 
 
-def _merge_lines(node: dict[str, Any], target: str, depth: int, lines: list[str],
-                 present: frozenset[str] | None = None) -> None:
-    """Code writing ``node`` (key → value index, or a sub-node) into the dict
-    named ``target``: get-or-create for objects, as ``_nest_loop`` does;
-    when ``present`` lists every key ``target`` may have, objects under other
-    keys are assigned outright."""
-    pad = "    " * depth
-    for key, sub in node.items():
-        if isinstance(sub, int):
-            lines.append(f"{pad}{target}[{key!r}] = v{sub}")
-            continue
-        if present is not None and key not in present:
-            lines.append(f"{pad}{target}[{key!r}] = {_display(sub)}")
-            continue
-        name = f"d{depth}"
-        lines.append(f"{pad}{name} = {target}.get({key!r})")
-        lines.append(f"{pad}if type({name}) is dict:")
-        _merge_lines(sub, name, depth + 1, lines)
-        lines.append(f"{pad}else:")
-        lines.append(f"{pad}    {target}[{key!r}] = {_display(sub)}")
-
-
-def _display(node: dict[str, Any]) -> str:
-    """A nested dict display of ``node`` (key order kept)."""
-    return "{" + ", ".join(f"{key!r}: " + (f"v{sub}" if isinstance(sub, int) else _display(sub))
-                           for key, sub in node.items()) + "}"
+def _may_exist(obj: tuple[str, ...], fresh: bool) -> bool:
+    """Whether object ``obj`` may be in the event before this call: any
+    top-level one unless ``fresh`` (then only ``NEW_EVENT_KEYS``), and
+    anything below an object that may exist."""
+    if not fresh:
+        return True
+    return obj[0] in NEW_EVENT_KEYS
 
 
 def nest(ev: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -333,8 +354,6 @@ def _nest(ev: dict[str, Any], fields: dict[str, Any], fresh: bool) -> None:
     if len(fields) > MAX_SHAPE_FIELDS:
         _nest_loop(ev, fields)
         return
-    if None in fields.values():  # builders take only the fields with a value
-        fields = {k: v for k, v in fields.items() if v is not None}
     shape = (fresh, tuple(fields))
     fn = _shapes.get(shape)
     if fn is not None:
@@ -408,6 +427,14 @@ def int_or_none(value: Any, lo: int = -(2**63), hi: int = 2**63 - 1) -> int | No
 
 
 def port_or_none(value: Any) -> int | None:
+    """``int_or_none(value, 0, 65535)``, with the common cases (an int, or
+    decimal text) answered without that second call."""
+    kind = type(value)
+    if kind is int:
+        return value if 0 <= value <= 65535 else None
+    if kind is str and value.isdigit() and value.isascii():
+        n = int(value)
+        return n if n <= 65535 else None
     return int_or_none(value, 0, 65535)
 
 
@@ -456,16 +483,31 @@ def put_address(fields: dict[str, Any], side: str, value: Any) -> None:
 
 def related(fields: dict[str, Any]) -> None:
     """Fill ``related.ip`` and ``related.user`` from the usual fields (a
-    single value, the common case, needs no de-duplication)."""
-    ips = [fields[k] for k in ("source.ip", "destination.ip", "host.ip") if k in fields]
+    single value, the common case, needs no de-duplication).  Written out
+    without comprehensions: on 3.11 each one is a function call, and this
+    runs for every event."""
+    get = fields.get
+    ips = []
+    v = get("source.ip", _NO)
+    if v is not _NO:
+        ips.append(v)
+    v = get("destination.ip", _NO)
+    if v is not _NO:
+        ips.append(v)
+    v = get("host.ip", _NO)
+    if v is not _NO:
+        ips.append(v)
     if ips:
         fields["related.ip"] = ips if len(ips) == 1 else list(dict.fromkeys(ips))
-    get = fields.get
     u1, u2 = get("user.name"), get("user.target.name")
     u3, u4 = get("user.effective.name"), get("source.user.name")
     if u1 or u2 or u3 or u4:
         users = [u for u in (u1, u2, u3, u4) if u]
         fields["related.user"] = users if len(users) == 1 else list(dict.fromkeys(users))
+
+
+_NO = object()
+"""``related``'s marker for a field that is absent (a None value counts)."""
 
 
 @lru_cache(maxsize=64)

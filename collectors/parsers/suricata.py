@@ -60,7 +60,19 @@ def from_object(obj: Any) -> Partial:
     et = obj["event_type"]
     f: dict[str, Any] = {"suricata.eve.event_type": et, "observer.vendor": "OISF",
                          "observer.product": "Suricata", "observer.type": "ids"}
-    _endpoints(get, f)
+    # the endpoints (inline: a call per event less)
+    ip = ip_or_none(get("src_ip"))
+    if ip:
+        f["source.ip"] = ip
+    ip = ip_or_none(get("dest_ip"))
+    if ip:
+        f["destination.ip"] = ip
+    p = port_or_none(get("src_port"))
+    if p is not None:
+        f["source.port"] = p
+    p = port_or_none(get("dest_port"))
+    if p is not None:
+        f["destination.port"] = p
     proto = get("proto")
     if isinstance(proto, str) and proto:
         f["network.transport"] = proto.lower()
@@ -102,21 +114,6 @@ def from_object(obj: Any) -> Partial:
     related(f)
     return Partial("suricata.eve", f, kind=kind, category=category, type=types,
                    ts=_s(get("timestamp")))
-
-
-def _endpoints(get: Any, f: dict[str, Any]) -> None:
-    ip = ip_or_none(get("src_ip"))
-    if ip:
-        f["source.ip"] = ip
-    ip = ip_or_none(get("dest_ip"))
-    if ip:
-        f["destination.ip"] = ip
-    p = port_or_none(get("src_port"))
-    if p is not None:
-        f["source.port"] = p
-    p = port_or_none(get("dest_port"))
-    if p is not None:
-        f["destination.port"] = p
 
 
 Classified = tuple[str, list[str], list[str]]

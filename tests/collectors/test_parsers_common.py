@@ -48,3 +48,24 @@ def test_now_is_the_canonical_form_of_the_current_instant() -> None:
     after = ecs.now()
     assert before <= got <= after
     assert ecs.timestamp(got) == got
+
+
+PORT_VALUES = [0, 1, 80, 65535, 65536, -1, True, False, 1.0, 80.5, None, "", "0", "443", "0443",
+               "65535", "65536", "-1", " 80", "80 ", "0x50", "0X1bb", "٣", "²", "8\u0660", "1e3",
+               "+80", "x", [80], 2**70, "9" * 30]
+
+
+def test_port_or_none_is_bounded_int_or_none() -> None:
+    for value in PORT_VALUES:
+        assert _common.port_or_none(value) == _common.int_or_none(value, 0, 65535), value
+
+
+def test_built_event_id_is_that_of_canhgac_ecs() -> None:
+    from collectors.record import RecordContext
+
+    for offset in (0, 7, 10**12):
+        ctx = RecordContext("file:/var/log/x.log", offset=offset)
+        ev = _common.build(_common.Partial("test.x"), ctx, "a line")
+        assert ev["event"]["id"] == ecs.event_id("file:/var/log/x.log", offset)
+    ev = _common.build(_common.Partial("test.x"), RecordContext("syslog:udp:514"), "a line")
+    assert ev["event"]["id"] == ecs.event_id("syslog:udp:514", content="a line")
