@@ -6,7 +6,7 @@ same compiled rules, evaluates several batches at once.  Workers receive the
 batch's documents and send back only (rule id, position) pairs; the caller
 keeps the documents, builds the matches and writes alerts and checkpoints in
 batch order, so a pass with a pool raises exactly what a pass without one
-does.
+does.  From the store, batches go as the JSON text it holds (``evaluate_texts``).
 
 Workers start with ``forkserver`` (never a fork of a process that may hold
 threads or open SQLite connections): each imports the detection modules and
@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import orjson
+
 from detection.sigma.convert import CompiledRule
 from detection.sigma.sqlite_exec import (
     Match,
@@ -28,6 +30,7 @@ from detection.sigma.sqlite_exec import (
     logsource_prefilter,
     matches_of,
 )
+from store.schema import get_path
 
 _executor: SQLiteRuleExecutor | None = None  # in a worker process: its executor
 
@@ -38,9 +41,12 @@ def _start(rules: list[CompiledRule], windows: str, prefilter: bool | None,
     _executor = SQLiteRuleExecutor(rules, windows, prefilter=prefilter, logsources=logsources)
 
 
-def _positions(docs: list[dict[str, Any]]) -> tuple[list[tuple[str, int]], dict[str, str]]:
+def _positions(docs: list[dict[str, Any]] | list[str]) -> tuple[list[tuple[str, int]],
+                                                                dict[str, str]]:
     assert _executor is not None, "worker started without its executor"
-    return _executor.positions(docs), dict(_executor.broken)
+    if docs and isinstance(docs[0], str | bytes):
+        docs = [orjson.loads(text) for text in docs]
+    return _executor.positions(docs), dict(_executor.broken)  # type: ignore[arg-type]
 
 
 class ExecutorPool:
@@ -67,6 +73,24 @@ class ExecutorPool:
             positions, broken = future.result()
             self.broken.update(broken)
             yield matches_of(docs, positions)
+
+    def evaluate_texts(self, batches: Sequence[list[str]]) -> Iterator[list[Match]]:
+        """The same for batches of events as stored (JSON text): workers parse
+        them, and only the matched events are parsed here.  Sending the text
+        costs a copy; sending documents, pickling both ways (real Windows
+        events carry kilobytes each, and this process became the bottleneck)."""
+        futures = [self._pool.submit(_positions, texts) for texts in batches]
+        for texts, future in zip(batches, futures, strict=True):
+            positions, broken = future.result()
+            self.broken.update(broken)
+            parsed: dict[int, dict[str, Any]] = {}
+            out = []
+            for rid, n in positions:
+                doc = parsed.get(n)
+                if doc is None:
+                    doc = parsed[n] = orjson.loads(texts[n])
+                out.append(Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc))
+            yield out
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -61,6 +61,7 @@ from detection.sigma.sqlite_exec import (
     last_rowid,
     read_events_after,
     read_events_in_time,
+    read_raw_after,
 )
 from store.base import Store
 from store.errors import NotFound
@@ -330,37 +331,36 @@ class SigmaDetector:
         return out
 
     def _evaluated(self, ex: SQLiteRuleExecutor,
-                   after: int) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], list[Match]]]:
-        """SQLite: the batches after rowid ``after`` with their matches, in
-        order.  With ``jobs`` > 1 and a backlog of ``pool_min_events``, up to
-        ``jobs`` full batches are read ahead and evaluated at once by the pool."""
+                   after: int) -> Iterator[tuple[list[tuple[int, Any]], list[Match]]]:
+        """SQLite: the batches after rowid ``after`` (``(rowid, event)`` rows)
+        with their matches, in order.  With ``jobs`` > 1 and a backlog of
+        ``pool_min_events``, up to ``jobs`` full batches are read ahead, as the
+        stored JSON text, and evaluated at once by the pool."""
         path = str(self.store.path)
         # Starting workers costs seconds (imports, prepared statements): worth
         # it for a backlog, not for the few batches of a pass that keeps up.
         pooled = self.jobs > 1 and (self._pool is not None or
                                     last_rowid(path) - after >= self.pool_min_events)
-        while True:
+        while not pooled:
             rows = read_events_after(path, after, self.batch_size)
             if not rows:
                 return
-            if not pooled or len(rows) < self.batch_size:
-                yield rows, ex.evaluate([d for _, d in rows])
-                after = rows[-1][0]
-                continue
-            ahead = [rows]
+            yield rows, ex.evaluate([d for _, d in rows])
+            after = rows[-1][0]
+        while True:
+            ahead = [read_raw_after(path, after, self.batch_size)]
+            if not ahead[0]:
+                return
             while len(ahead) < self.jobs and len(ahead[-1]) == self.batch_size:
-                more = read_events_after(path, ahead[-1][-1][0], self.batch_size)
+                more = read_raw_after(path, ahead[-1][-1][0], self.batch_size)
                 if not more:
                     break
                 ahead.append(more)
-            if len(ahead) == 1:
-                yield rows, ex.evaluate([d for _, d in rows])
-            else:
-                if self._pool is None:
-                    self._pool = ExecutorPool(list(self.coverage.compiled.values()),
-                                              self.windows, jobs=self.jobs)
-                batches = [[d for _, d in part] for part in ahead]
-                yield from zip(ahead, self._pool.evaluate_many(batches), strict=True)
+            if self._pool is None:
+                self._pool = ExecutorPool(list(self.coverage.compiled.values()),
+                                          self.windows, jobs=self.jobs)
+            texts = [[t for _, t in part] for part in ahead]
+            yield from zip(ahead, self._pool.evaluate_texts(texts), strict=True)
             after = ahead[-1][-1][0]
 
     def close(self) -> None:

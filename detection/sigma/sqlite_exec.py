@@ -507,15 +507,19 @@ def last_rowid(path: str) -> int:
         conn.close()
 
 
-def read_events_after(path: str, after_rowid: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
-    """``(rowid, doc)`` of events with ``rowid > after_rowid``, oldest first."""
+def read_raw_after(path: str, after_rowid: int, limit: int) -> list[tuple[int, str]]:
+    """``(rowid, JSON text)`` of events with ``rowid > after_rowid``, oldest first."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
-        rows = conn.execute('SELECT rowid, doc FROM "events" WHERE rowid > ? ORDER BY rowid '
+        return conn.execute('SELECT rowid, doc FROM "events" WHERE rowid > ? ORDER BY rowid '
                             "LIMIT ?", (after_rowid, limit)).fetchall()
     finally:
         conn.close()
-    return [(r, orjson.loads(d)) for r, d in rows]
+
+
+def read_events_after(path: str, after_rowid: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """``(rowid, doc)`` of events with ``rowid > after_rowid``, oldest first."""
+    return [(r, orjson.loads(d)) for r, d in read_raw_after(path, after_rowid, limit)]
 
 
 def read_events_in_time(path: str, gte: str, lte: str, max_rowid: int,
