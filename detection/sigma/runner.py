@@ -3,9 +3,9 @@ the checkpoint, alerts written before the checkpoint moves (a crash re-reads,
 never skips), deterministic alert ids (a re-read never duplicates).
 
 * SQLite: events are read in ``rowid`` order (commit order) in batches; the
-  checkpoint is the last rowid evaluated.  With ``jobs`` > 1, batches waiting
-  behind a full one are evaluated by a pool of processes (``parallel``) and
-  written in order, as one process would.
+  checkpoint is the last rowid evaluated.  With ``jobs`` > 1 and a backlog
+  (``pool_min_events``), batches are evaluated by a pool of processes
+  (``parallel``) and written in order, as one process would.
 * Engine: ``_msearch`` batches of rules (``engine_exec``: only the rules
   whose log source has events in the range) over ``event.ingested`` in
   ``(checkpoint - lookback, now]``; the checkpoint is ``now`` of the pass.
@@ -101,7 +101,7 @@ class SigmaDetector:
                  max_alert_events: int = 100, shard: tuple[int, int] = (1, 1),
                  jobs: int = 1) -> None:
         """``jobs``: SQLite, how many processes evaluate batches at once when a
-        pass has more than one batch to read (``parallel``; 1: this one)."""
+        pass has a backlog (``pool_min_events``; ``parallel``; 1: this one)."""
         index, count = shard
         if jobs < 1:
             raise ValueError(f"jobs {jobs}: want 1 or more")
