@@ -128,10 +128,15 @@ def test_each_role_sees_its_pages(browser: Any, stack: dict[str, Any], role: str
     page = open_page(browser, stack)
     log_in(page, role)
     side = sidebar(page)
+    # The log-out button can show before the sidebar's navigation is drawn: wait
+    # for the run to finish and for every page this role should see, then check
+    # that nothing else is there (counting at once raced the first draw).
+    settle(page)
+    for key in ROLE_PAGES[role]:
+        side.get_by_text(NAV[key], exact=True).first.wait_for()
     for key, label in NAV.items():
         shown = side.get_by_text(label, exact=True).count() > 0
         assert shown == (key in ROLE_PAGES[role]), (role, key)
-    settle(page)  # the home page has finished drawing before we move on
     go(page, "overview")
     settle(page)
     assert fits_one_screen(page) == [], role  # the overview needs no scrolling
@@ -176,7 +181,8 @@ def test_language_switch(browser: Any, stack: dict[str, Any]) -> None:
     page.get_by_role("option", name="English").click()
     page.get_by_role("button", name="Log out", exact=True).wait_for()
     page.locator("h2", has_text="Overview").first.wait_for()
-    assert sidebar(page).get_by_text("Alerts & incidents", exact=True).count() == 1
+    sync_api.expect(sidebar(page).get_by_text("Alerts & incidents", exact=True)).to_have_count(
+        1, timeout=WAIT_MS)
     sync_api.expect(page.get_by_label("Time window")).to_have_value("last 7 days",
                                                                     timeout=WAIT_MS)
     settle(page)
