@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import re
 import time
 import unicodedata
@@ -44,6 +45,15 @@ class Partial:
     category: list[str] | None = None
     type: list[str] | None = None
     ts: datetime | str | int | float | None = None
+    when: str | None = None
+    """``@timestamp`` already in the canonical text (``epoch_text``); wins
+    over ``ts``."""
+    nested: dict[str, Any] | None = None
+    """Top-level ECS objects the parser built already nested (``{"source":
+    {"ip": ...}}``), merged into the event after ``fields`` (these win on a
+    clash): formats with many fixed fields build them this way, which saves
+    writing dotted keys and splitting them again.  Holds no None values and
+    no empty objects (``nested_put`` and ``compact`` help)."""
 
 
 def decode(raw: bytes | str) -> tuple[str, str]:
@@ -134,7 +144,6 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
     cut = len(orig) > MAX_ORIGINAL  # ``bounded``, inline: this runs for every event
     if cut:
         orig = orig[:MAX_ORIGINAL]
-    ts = p.ts if p.ts is not None else (ctx.received or datetime.now(UTC))
     fields = p.fields
     tags = fields.pop("tags", None)
     if cut or encoding != "utf-8":
@@ -152,10 +161,13 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
         fields.setdefault("log.file.path", source[5:])
         if type(ctx.offset) is int:
             fields.setdefault("log.offset", ctx.offset)
-    try:
-        when = timestamp_text(ts)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ParseError(f"unusable timestamp {ts!r:.60}: {exc}") from None
+    when = p.when
+    if when is None:
+        ts = p.ts if p.ts is not None else (ctx.received or datetime.now(UTC))
+        try:
+            when = timestamp_text(ts)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ParseError(f"unusable timestamp {ts!r:.60}: {exc}") from None
     meta: dict[str, Any] = {"kind": p.kind, "dataset": p.dataset,
                             "module": p.dataset.split(".", 1)[0]}
     if p.category is not None:
@@ -170,13 +182,35 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
     else:
         meta["id"] = record_id(ctx, text, part)
     ev: dict[str, Any] = {"@timestamp": when, "ecs": {"version": ECS_VERSION}, "event": meta}
-    # ev has only NEW_EVENT_KEYS; ``_nest``'s common case (a compiled shape) inline
-    fn = _shapes.get((True, tuple(fields))) if len(fields) <= MAX_SHAPE_FIELDS else None
-    if fn is not None:
-        fn(ev, tuple(fields.values()))
-    else:
-        _nest(ev, fields, True)
+    if fields:
+        # ev has only NEW_EVENT_KEYS; ``_nest``'s common case (a compiled shape) inline
+        fn = _shapes.get((True, tuple(fields))) if len(fields) <= MAX_SHAPE_FIELDS else None
+        if fn is not None:
+            fn(ev, tuple(fields.values()))
+        else:
+            _nest(ev, fields, True)
+    nested = p.nested
+    if nested:
+        for key, obj in nested.items():
+            cur = ev.get(key)
+            if cur is None:
+                ev[key] = obj
+            elif type(cur) is dict and type(obj) is dict:
+                merge(cur, obj)
+            else:
+                ev[key] = obj
     return ev
+
+
+def merge(into: dict[str, Any], obj: dict[str, Any]) -> None:
+    """Copy nested ``obj`` into ``into``, objects merged key by key, ``obj``'s
+    leaves winning."""
+    for key, value in obj.items():
+        cur = into.get(key)
+        if type(cur) is dict and type(value) is dict:
+            merge(cur, value)
+        else:
+            into[key] = value
 
 
 def timestamp_text(ts: datetime | str | int | float) -> str:
@@ -202,6 +236,30 @@ def timestamp_text(ts: datetime | str | int | float) -> str:
         return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - f-string specs are slower
             ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond // 1000)
     return timestamp(ts)
+
+
+def epoch_text(t: float) -> str:
+    """``timestamp_text(datetime.fromtimestamp(t, UTC))`` for epoch seconds
+    (Zeek's ``ts``), the whole second formatted once (``_epoch_second``):
+    the microseconds are rounded half-even as ``fromtimestamp`` does, so the
+    milliseconds agree.  Raises what ``fromtimestamp`` raises when ``t`` is
+    out of range."""
+    frac, whole = math.modf(t)
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        us -= 1_000_000
+        whole += 1.0
+    elif us < 0:
+        us += 1_000_000
+        whole -= 1.0
+    return f"{_epoch_second(int(whole))}.{us // 1000:03d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _epoch_second(sec: int) -> str:
+    dt = datetime.fromtimestamp(sec, UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031 - f-string specs are slower
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second)
 
 
 _ISO_TEXT = re.compile(

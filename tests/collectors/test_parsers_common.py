@@ -69,3 +69,51 @@ def test_built_event_id_is_that_of_canhgac_ecs() -> None:
         assert ev["event"]["id"] == ecs.event_id("file:/var/log/x.log", offset)
     ev = _common.build(_common.Partial("test.x"), RecordContext("syslog:udp:514"), "a line")
     assert ev["event"]["id"] == ecs.event_id("syslog:udp:514", content="a line")
+
+
+def _fromtimestamp_text(t: float) -> str:
+    from datetime import UTC, datetime
+
+    try:
+        return _common.timestamp_text(datetime.fromtimestamp(t, UTC))
+    except (ValueError, OverflowError, OSError) as exc:
+        return type(exc).__name__
+
+
+def _epoch_text(t: float) -> str:
+    try:
+        return _common.epoch_text(t)
+    except (ValueError, OverflowError, OSError) as exc:
+        return type(exc).__name__
+
+
+def test_epoch_text_is_fromtimestamp_to_the_millisecond() -> None:
+    """Zeek's epoch seconds: the cached path rounds microseconds as
+    ``datetime.fromtimestamp`` does (half-even, carrying into the second),
+    before and after 1970, and fails on the same out-of-range values."""
+    import random
+
+    rng = random.Random(11)
+    values = [0.0, -0.0, 0.0005, 0.0015, 0.9999995, 1.0005, -0.0005, -1.9999995,
+              1795154400.123456, 1795154400.9999996, 1e20, -1e20, float("nan"), float("inf")]
+    values += [rng.uniform(-3e9, 4e9) for _ in range(20_000)]
+    values += [1795154400 + k / 1e6 for k in range(0, 2_000_000, 997)]
+    for t in values:
+        assert _epoch_text(t) == _fromtimestamp_text(t), t
+
+
+def test_nested_objects_merge_after_dotted_fields() -> None:
+    """A parser's ``nested`` objects join the dotted fields (and the event's
+    own ``event`` object) key by key, their leaves winning a clash."""
+    from collectors.record import RecordContext
+
+    p = _common.Partial("test.x", {"source.ip": "192.0.2.1", "source.port": 1, "message": "a"},
+                        nested={"source": {"port": 2, "geo": {"city_name": "Cần Thơ"}},
+                                "event": {"action": "x"}, "message": "b"},
+                        when="2026-11-20T01:02:03.004Z")
+    ev = _common.build(p, RecordContext("file:/x.log", offset=3), "raw")
+    assert ev["source"] == {"ip": "192.0.2.1", "port": 2, "geo": {"city_name": "Cần Thơ"}}
+    assert ev["event"]["action"] == "x" and ev["event"]["dataset"] == "test.x"
+    assert ev["message"] == "b"
+    assert ev["@timestamp"] == "2026-11-20T01:02:03.004Z"
+    assert ev["log"] == {"file": {"path": "/x.log"}, "offset": 3}
