@@ -154,13 +154,18 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
             tags.append(f"decoded_{encoding.replace('-', '')}")
     if tags:
         fields["tags"] = list(tags)
-    if ctx.peer:
-        fields.setdefault("log.source.address", ctx.peer)
+    # where the record was read, as the event's ``log`` object; a parser's
+    # own ``log.*`` fields are written over it below (they win)
+    log: dict[str, Any] | None = None
     source = ctx.source
     if source.startswith("file:"):
-        fields.setdefault("log.file.path", source[5:])
+        log = {"file": {"path": source[5:]}}
         if type(ctx.offset) is int:
-            fields.setdefault("log.offset", ctx.offset)
+            log["offset"] = ctx.offset
+    if ctx.peer:
+        if log is None:
+            log = {}
+        log["source"] = {"address": ctx.peer}
     when = p.when
     if when is None:
         ts = p.ts if p.ts is not None else (ctx.received or datetime.now(UTC))
@@ -182,6 +187,8 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
     else:
         meta["id"] = record_id(ctx, text, part)
     ev: dict[str, Any] = {"@timestamp": when, "ecs": {"version": ECS_VERSION}, "event": meta}
+    if log is not None:
+        ev["log"] = log
     if fields:
         # ev has only NEW_EVENT_KEYS; ``_nest``'s common case (a compiled shape) inline
         fn = _shapes.get((True, tuple(fields))) if len(fields) <= MAX_SHAPE_FIELDS else None
@@ -240,10 +247,10 @@ def timestamp_text(ts: datetime | str | int | float) -> str:
 
 def epoch_text(t: float) -> str:
     """``timestamp_text(datetime.fromtimestamp(t, UTC))`` for epoch seconds
-    (Zeek's ``ts``), the whole second formatted once (``_epoch_second``):
-    the microseconds are rounded half-even as ``fromtimestamp`` does, so the
-    milliseconds agree.  Raises what ``fromtimestamp`` raises when ``t`` is
-    out of range."""
+    (Zeek's ``ts``), the date, hour and minute formatted once per minute
+    (``_epoch_minute``): the microseconds are rounded half-even as
+    ``fromtimestamp`` does, so the milliseconds agree.  Raises what
+    ``fromtimestamp`` raises when ``t`` is out of range."""
     frac, whole = math.modf(t)
     us = round(frac * 1e6)
     if us >= 1_000_000:
@@ -252,14 +259,18 @@ def epoch_text(t: float) -> str:
     elif us < 0:
         us += 1_000_000
         whole -= 1.0
-    return f"{_epoch_second(int(whole))}.{us // 1000:03d}Z"
+    sec = int(whole)
+    return f"{_epoch_minute(sec // 60)}{sec % 60:02d}.{us // 1000:03d}Z"
 
 
-@lru_cache(maxsize=4096)
-def _epoch_second(sec: int) -> str:
-    dt = datetime.fromtimestamp(sec, UTC)
-    return "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031 - f-string specs are slower
-        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second)
+@lru_cache(maxsize=1024)
+def _epoch_minute(minute: int) -> str:
+    """``YYYY-MM-DDTHH:MM:`` of a minute since the epoch (UTC); a minute out
+    of ``datetime``'s range raises as ``fromtimestamp`` would for any
+    instant in it."""
+    dt = datetime.fromtimestamp(minute * 60, UTC)
+    return "%04d-%02d-%02dT%02d:%02d:" % (  # noqa: UP031 - f-string specs are slower
+        dt.year, dt.month, dt.day, dt.hour, dt.minute)
 
 
 _ISO_TEXT = re.compile(
@@ -319,7 +330,7 @@ MAX_SHAPE_FIELDS = 256
 _shapes: dict[tuple[bool, tuple[str, ...]], NestFn | None] = {}
 _seen: dict[tuple[bool, tuple[str, ...]], int] = {}
 
-NEW_EVENT_KEYS = frozenset({"@timestamp", "ecs", "event"})
+NEW_EVENT_KEYS = frozenset({"@timestamp", "ecs", "event", "log"})
 """What ``build`` puts in an event before nesting its fields: a builder for
 such a fresh event assigns every other top-level object outright."""
 
@@ -436,7 +447,29 @@ _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-
 
 
 def ip_or_none(value: Any) -> str | None:
-    """A canonical IP address, unwrapping IPv4-mapped IPv6; None otherwise."""
+    """A canonical IP address, unwrapping IPv4-mapped IPv6; None otherwise.
+
+    Answers are remembered per text (``_IPS``): a network's logs repeat the
+    same addresses, and a dict look-up costs a twentieth of the check."""
+    try:
+        return _IPS[value]
+    except KeyError:
+        if type(value) is not str:  # a str subclass or other hashable: not cached
+            return _ip_or_none(value)
+    except TypeError:  # unhashable: no address
+        return None
+    if len(_IPS) >= MAX_CACHED_IPS:
+        _IPS.clear()
+    ip = _IPS[value] = _ip_or_none(value)
+    return ip
+
+
+MAX_CACHED_IPS = 65_536
+"""Distinct address texts remembered; the cache starts over when full."""
+_IPS: dict[str, str | None] = {}
+
+
+def _ip_or_none(value: Any) -> str | None:
     if not isinstance(value, str) or not value or len(value) > 64:
         return None
     if _IPV4.fullmatch(value):  # the common case, without the ipaddress module

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -25,11 +23,11 @@ from collectors.record import ParseError, RecordContext
 from ._common import (
     Partial,
     build,
+    epoch_text,
     float_or_none,
     int_or_none,
     ip_or_none,
     port_or_none,
-    related,
     text_of,
 )
 
@@ -190,102 +188,140 @@ def parse_tsv_line(text: str, h: ZeekHeader, ctx: RecordContext, *,
 
 
 def from_record(rec: dict[str, Any], path: str) -> Partial:
-    """ECS parts of one Zeek record (dict of field → value) from log ``path``."""
+    """ECS parts of one Zeek record (dict of field → value) from log ``path``.
+
+    The objects every record has (observer, source, destination, network,
+    zeek) are built nested (``Partial.nested``); a path's own handler adds
+    them to those and writes its other fields dotted."""
     ts = rec.get("ts")
+    when: str | None = None
     if isinstance(ts, str):
-        when: Any = ts
+        stamp: Any = ts
     else:
         t = float_or_none(ts)
         if t is None:
             raise ParseError("Zeek record without a usable ts")
         try:
-            when = datetime.fromtimestamp(t, UTC)
+            when = epoch_text(t)
         except (OverflowError, ValueError, OSError):
             raise ParseError(f"Zeek ts out of range: {t}") from None
+        stamp = None
     get = rec.get
-    f: dict[str, Any] = {"observer.vendor": "Zeek", "observer.product": "Zeek",
-                         "observer.type": "ids"}
+    src: dict[str, Any] = {}
+    dst: dict[str, Any] = {}
+    net: dict[str, Any] = {}
+    zk: dict[str, Any] = {}
     uid = get("uid")
     if isinstance(uid, str):
-        f["zeek.session_id"] = uid
+        zk["session_id"] = uid
     ip = ip_or_none(get("id.orig_h"))
     if ip:
-        f["source.ip"] = ip
+        src["ip"] = ip
     ip = ip_or_none(get("id.resp_h"))
     if ip:
-        f["destination.ip"] = ip
+        dst["ip"] = ip
     port = port_or_none(get("id.orig_p"))
     if port is not None:
-        f["source.port"] = port
+        src["port"] = port
     port = port_or_none(get("id.resp_p"))
     if port is not None:
-        f["destination.port"] = port
+        dst["port"] = port
     cid = get("community_id")
     if isinstance(cid, str):
-        f["network.community_id"] = cid
+        net["community_id"] = cid
     proto = get("proto")
     if isinstance(proto, str):
-        f["network.transport"] = proto.lower()
+        net["transport"] = proto.lower()
+    f: dict[str, Any] = {}
     kind, category, types = "event", ["network"], ["connection"]
     handler, taken = _PATHS.get(path, _NO_HANDLER)
     if handler is not None:
-        kind, category, types = handler(get, f)
-    keys = _zeek_keys(path)
-    for k, v in rec.items():  # everything else stays under zeek.<path>.*
-        if v is not None and k not in taken:
-            f[keys[k]] = v
+        kind, category, types = handler(get, f, src, dst, net, zk)
+    keys = _COLUMN_KEYS
+    own: dict[str, Any] = {}
+    # everything else stays under zeek.<path>.*; the set difference (in C)
+    # leaves the few columns no handler reads instead of testing them all
+    for k in rec.keys() - taken:
+        v = rec[k]
+        if v is not None:
+            own[keys[k]] = v
+    if own:
+        zk[path] = own
+    nested: dict[str, Any] = {"observer": {"vendor": "Zeek", "product": "Zeek", "type": "ids"}}
+    if src:
+        nested["source"] = src
+    if dst:
+        nested["destination"] = dst
+    if net:
+        nested["network"] = net
+    if zk:
+        nested["zeek"] = zk
+    # ``related`` over the nested objects: the handlers write no host or user
+    # fields, so only the two addresses count
+    sip, dip = src.get("ip"), dst.get("ip")
+    if sip is not None or dip is not None:
+        nested["related"] = {"ip": [sip] if dip is None else [dip] if sip is None
+                             else [sip] if sip == dip else [sip, dip]}
     # fields left None by the handlers stay: ``nest`` skips them
-    related(f)
-    return Partial(f"zeek.{path}", f, kind=kind, category=category, type=types, ts=when)
+    return Partial(f"zeek.{path}", f, kind=kind, category=category, type=types, ts=stamp,
+                   when=when, nested=nested)
 
 
 class _ZeekKeys(dict[str, str]):
-    """Column name → ``zeek.<path>.<name>`` for one log path, made on first
-    use (a dict lookup per column instead of formatting the key)."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
+    """Column name → its key under ``zeek.<path>`` (dots become ``_``), made
+    on first use (a dict lookup per column instead of a ``replace``)."""
 
     def __missing__(self, name: str) -> str:
-        key = f"zeek.{self.path}.{name.replace('.', '_')}"
+        key = name.replace(".", "_")
         if len(self) < 4096:  # columns of odd records: bounded
             self[name] = key
         return key
 
 
-@lru_cache(maxsize=256)
-def _zeek_keys(path: str) -> _ZeekKeys:
-    return _ZeekKeys(path)
+_COLUMN_KEYS = _ZeekKeys()
 
 
 Classified = tuple[str, list[str], list[str]]
 """``(event.kind, event.category, event.type)`` of one Zeek record."""
 
 
-def _conn(get: Getter, f: dict[str, Any]) -> Classified:
+def _conn(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     svc = get("service")
     if isinstance(svc, str) and svc:
-        f["network.protocol"] = svc.split(",")[0]
+        net["protocol"] = svc.split(",")[0]
     dur = float_or_none(get("duration"))
     if dur is not None:
         f["event.duration"] = int(dur * 1e9)
-    for k, dst in (("orig_bytes", "source.bytes"), ("resp_bytes", "destination.bytes"),
-                   ("orig_pkts", "source.packets"), ("resp_pkts", "destination.packets")):
-        n = int_or_none(get(k), 0)
-        if n is not None:
-            f[dst] = n
-    if "source.bytes" in f or "destination.bytes" in f:
-        f["network.bytes"] = f.get("source.bytes", 0) + f.get("destination.bytes", 0)
-    if "source.packets" in f or "destination.packets" in f:
-        f["network.packets"] = f.get("source.packets", 0) + f.get("destination.packets", 0)
-    f["zeek.connection.state"] = get("conn_state")
-    f["zeek.connection.history"] = get("history")
+    sb = int_or_none(get("orig_bytes"), 0)
+    if sb is not None:
+        src["bytes"] = sb
+    db = int_or_none(get("resp_bytes"), 0)
+    if db is not None:
+        dst["bytes"] = db
+    sp = int_or_none(get("orig_pkts"), 0)
+    if sp is not None:
+        src["packets"] = sp
+    dp = int_or_none(get("resp_pkts"), 0)
+    if dp is not None:
+        dst["packets"] = dp
+    if sb is not None or db is not None:
+        net["bytes"] = (sb or 0) + (db or 0)
+    if sp is not None or dp is not None:
+        net["packets"] = (sp or 0) + (dp or 0)
+    state, history = get("conn_state"), get("history")
+    if state is not None or history is not None:
+        conn = zk["connection"] = {}
+        if state is not None:
+            conn["state"] = state
+        if history is not None:
+            conn["history"] = history
     f["event.action"] = "network_flow"
     return "event", ["network"], ["connection", "end"]
 
 
-def _dns(get: Getter, f: dict[str, Any]) -> Classified:
+def _dns(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     f["dns.question.name"] = get("query")
     f["dns.question.type"] = get("qtype_name")
     f["dns.question.class"] = get("qclass_name")
@@ -298,12 +334,13 @@ def _dns(get: Getter, f: dict[str, Any]) -> Classified:
         if ips:
             f["dns.resolved_ip"] = ips
     add_question_domains(f)
-    f["network.protocol"] = "dns"
+    net["protocol"] = "dns"
     f["event.action"] = "dns_query"
     return "event", ["network"], ["protocol"]
 
 
-def _http(get: Getter, f: dict[str, Any]) -> Classified:
+def _http(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     f["http.request.method"] = get("method")
     f["url.domain"] = get("host")
     uri = get("uri")
@@ -318,11 +355,12 @@ def _http(get: Getter, f: dict[str, Any]) -> Classified:
     f["http.version"] = get("version")
     f["http.request.body.bytes"] = int_or_none(get("request_body_len"), 0)
     f["http.response.body.bytes"] = int_or_none(get("response_body_len"), 0)
-    f["network.protocol"] = "http"
+    net["protocol"] = "http"
     return "event", ["network", "web"], ["protocol", "access"]
 
 
-def _ssl(get: Getter, f: dict[str, Any]) -> Classified:
+def _ssl(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     f["tls.client.server_name"] = get("server_name")
     v = get("version")
     if isinstance(v, str):
@@ -336,41 +374,44 @@ def _ssl(get: Getter, f: dict[str, Any]) -> Classified:
     f["tls.server.issuer"] = get("issuer")
     f["tls.client.ja3"] = get("ja3")
     f["tls.server.ja3s"] = get("ja3s")
-    f["network.protocol"] = "tls"
+    net["protocol"] = "tls"
     return "event", ["network"], ["protocol"]
 
 
-def _files(get: Getter, f: dict[str, Any]) -> Classified:
+def _files(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     f["file.name"] = get("filename")
     f["file.mime_type"] = get("mime_type")
     f["file.size"] = int_or_none(get("total_bytes") or get("seen_bytes"), 0)
     for h in ("md5", "sha1", "sha256"):
         f[f"file.hash.{h}"] = get(h)
-    for k, side in (("tx_hosts", "source"), ("rx_hosts", "destination")):
+    for k, side in (("tx_hosts", src), ("rx_hosts", dst)):
         hosts = get(k)
         if isinstance(hosts, list) and hosts:
             ip = ip_or_none(hosts[0])
-            if ip and f"{side}.ip" not in f:
-                f[f"{side}.ip"] = ip
+            if ip:
+                side.setdefault("ip", ip)
     return "event", ["network", "file"], ["info"]
 
 
-def _notice(get: Getter, f: dict[str, Any]) -> Classified:
+def _notice(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     f["rule.name"] = get("note")
     f["message"] = get("msg")
     f["zeek.notice.sub"] = get("sub")
-    for k, side in (("src", "source"), ("dst", "destination")):
+    for k, side in (("src", src), ("dst", dst)):
         ip = ip_or_none(get(k))
         if ip:
-            f.setdefault(f"{side}.ip", ip)
+            side.setdefault("ip", ip)
     p = port_or_none(get("p"))
     if p is not None:
-        f.setdefault("destination.port", p)
+        dst.setdefault("port", p)
     f["rule.ruleset"] = "zeek"
     return "alert", ["network", "intrusion_detection"], ["info"]
 
 
-def _weird(get: Getter, f: dict[str, Any]) -> Classified:
+def _weird(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
+        zk: Obj) -> Classified:
     f["rule.name"] = get("name")
     f["event.action"] = f["rule.name"]
     f["message"] = get("addl") or None
@@ -378,7 +419,9 @@ def _weird(get: Getter, f: dict[str, Any]) -> Classified:
 
 
 Getter = Callable[[str], Any]
-Handler = Callable[[Getter, dict[str, Any]], "Classified"]
+Obj = dict[str, Any]
+"""One nested ECS object (``source``, ``network``...) ``from_record`` builds."""
+Handler = Callable[[Getter, dict[str, Any], Obj, Obj, Obj, Obj], "Classified"]
 _TAKEN = ("ts", "_path", "_write_ts", "uid", "id.orig_h", "id.resp_h", "id.orig_p",
           "id.resp_p", "community_id")
 """Columns ``from_record`` maps itself (or drops): not copied under ``zeek.<path>``."""

@@ -90,12 +90,18 @@ def _epoch_text(t: float) -> str:
 def test_epoch_text_is_fromtimestamp_to_the_millisecond() -> None:
     """Zeek's epoch seconds: the cached path rounds microseconds as
     ``datetime.fromtimestamp`` does (half-even, carrying into the second),
-    before and after 1970, and fails on the same out-of-range values."""
+    before and after 1970, at the ends of ``datetime``'s range, and fails on
+    the same out-of-range values."""
     import random
+    from datetime import UTC, datetime
 
     rng = random.Random(11)
     values = [0.0, -0.0, 0.0005, 0.0015, 0.9999995, 1.0005, -0.0005, -1.9999995,
               1795154400.123456, 1795154400.9999996, 1e20, -1e20, float("nan"), float("inf")]
+    first = datetime(1, 1, 1, tzinfo=UTC).timestamp()
+    last = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC).timestamp()
+    values += [first, first - 1e-6, first - 30, last, last + 4e-7, last + 6e-7, last + 30]
+    values += [rng.uniform(edge - 100, edge + 100) for edge in (first, last) for _ in range(2_000)]
     values += [rng.uniform(-3e9, 4e9) for _ in range(20_000)]
     values += [1795154400 + k / 1e6 for k in range(0, 2_000_000, 997)]
     for t in values:
@@ -117,3 +123,17 @@ def test_nested_objects_merge_after_dotted_fields() -> None:
     assert ev["message"] == "b"
     assert ev["@timestamp"] == "2026-11-20T01:02:03.004Z"
     assert ev["log"] == {"file": {"path": "/x.log"}, "offset": 3}
+
+
+def test_cached_ip_answers_are_those_of_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remembered addresses give the uncached answer, for hashable and
+    unhashable values alike, and the cache stays within its bound."""
+    values = ["192.0.2.1", "::ffff:192.0.2.1", "fe80::1%eth0", "[2001:db8::1]", "host.example",
+              "", "-", "1.2.3.256", "01.2.3.4", " 1.2.3.4", 7, 1.5, None, True, ["1.2.3.4"],
+              ("1.2.3.4",), "2001:DB8::1", "x" * 80]
+    monkeypatch.setattr(_common, "MAX_CACHED_IPS", 5)
+    monkeypatch.setattr(_common, "_IPS", {})
+    for _ in range(3):
+        for value in values:
+            assert _common.ip_or_none(value) == _common._ip_or_none(value), value
+            assert len(_common._IPS) <= 5
