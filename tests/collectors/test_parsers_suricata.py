@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from canhgac.ecs import get, validate
-from collectors.parsers import suricata
+from collectors.parsers import suricata, syslog
+from collectors.parsers._common import timestamp_text
 from collectors.record import ParseError, RecordContext
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -136,3 +138,88 @@ def test_flow_times_out_of_range_are_dropped() -> None:
     validate(ev)
     assert get(ev, "event.start") is None
     assert get(ev, "event.end") == "2026-11-20T05:00:01.000Z"
+
+
+def _eve(body: str, ts: str = "2026-11-20T12:00:00.000100+0700") -> str:
+    return '{"timestamp":"' + ts + '",' + body + "}"
+
+
+@pytest.mark.parametrize("ts", [
+    "2026-11-20T12:00:01.000100+0700", "2026-11-20T23:59:59.999999-1030",
+    "2026-12-31T23:30:00.500000-0100",  # the UTC day, month and year change
+    "2026-11-20T12:00:01.00010\u0663+0700",  # an Arabic-Indic digit in the fraction
+    "2026-13-20T12:00:01.000100+0700", "0001-01-01T00:00:00.000000+0100",
+    "2026-11-20 12:00:01.000100+0700", "2026-11-20T12:00:01.000100+07:00",
+    "2026-11-20T12:00:01.000100Z", "2026-11-20T12:00:01.000100+07x0", "2026-11-20T12:00:01",
+])
+def test_eve_times_read_as_timestamp_text_reads_them(ts: str) -> None:
+    """Suricata's own spelling takes a shortcut (``_eve_time``): every
+    spelling, near it or not, must give what ``timestamp_text`` gives, for
+    the record's time (an unusable one rejects the record) and a flow's."""
+    try:
+        expected: str | None = timestamp_text(ts)
+    except (ValueError, OverflowError):
+        expected = None
+    flow = _eve('"event_type":"flow","flow":{"start":"' + ts + '"}')
+    ev = suricata.parse(flow, RecordContext("t"))[0]
+    assert get(ev, "event.start") == expected
+    if expected is None:
+        with pytest.raises(ParseError, match="unusable timestamp"):
+            suricata.parse(_eve('"event_type":"flow"', ts), RecordContext("t"))
+    else:
+        assert suricata.parse(_eve('"event_type":"flow"', ts), RecordContext("t"))[0][
+            "@timestamp"] == expected
+
+
+def test_eve_time_shortcut_value() -> None:
+    ev = suricata.parse(_eve('"event_type":"stats"', "2026-12-31T23:30:00.987654-0100"),
+                        RecordContext("t"))[0]
+    assert ev["@timestamp"] == "2027-01-01T00:30:00.987Z"
+
+
+def test_drop_with_empty_metadata() -> None:
+    ev = suricata.parse(_eve('"event_type":"drop","alert":{"metadata":{},"gid":"x"}'),
+                        RecordContext("t"))[0]
+    validate(ev)
+    assert get(ev, "event.action") == "blocked"
+    assert get(ev, "event.type") == ["denied"]
+    assert get(ev, "suricata.eve.alert") == {"metadata": {}}  # stored as it always was
+    assert "message" not in ev and get(ev, "rule") == {"ruleset": "suricata"}
+
+
+def test_alert_message_inside_syslog() -> None:
+    """An alert wrapped in syslog keeps its signature as message, and one
+    without a signature gets none (not the syslog text)."""
+    head = "<38>Nov 20 08:00:00 ids suricata[7]: "
+    named = syslog.parse(head + _eve('"event_type":"alert","alert":{"signature":"S1"}'),
+                         RecordContext("syslog:udp:514"))[0]
+    assert get(named, "message") == "S1" and get(named, "rule.name") == "S1"
+    assert get(named, "process.name") == "suricata"  # the header's fields too
+    bare = syslog.parse(head + _eve('"event_type":"alert","alert":{}'),
+                        RecordContext("syslog:udp:514"))[0]
+    assert "message" not in bare and get(bare, "event.kind") == "alert"
+    flow = syslog.parse(head + _eve('"event_type":"flow"'), RecordContext("syslog:udp:514"))[0]
+    assert get(flow, "message").startswith('{"timestamp"')  # no message of its own
+
+
+def test_events_share_no_objects() -> None:
+    """Later stages change events in place: two events from the same line
+    must not share any object or list, nor change what the next one gets."""
+    line = (FIXTURES / "eve.json").read_text().splitlines()[0]
+    first = suricata.parse(line, RecordContext("t"))[0]
+    second = suricata.parse(line, RecordContext("t"))[0]
+    assert first == second
+
+    def containers(doc: Any, path: str = "") -> dict[str, Any]:
+        out = {path: doc} if isinstance(doc, dict | list) else {}
+        for key, value in doc.items() if isinstance(doc, dict) else ():
+            out.update(containers(value, f"{path}.{key}"))
+        return out
+
+    a, b = containers(first), containers(second)
+    assert len(a) > 15 and a.keys() == b.keys()
+    assert [p for p in a if a[p] is b[p]] == []
+    first["event"]["category"].append("changed")
+    first["event"]["type"].clear()
+    first["observer"]["vendor"] = "changed"
+    assert suricata.parse(line, RecordContext("t"))[0] == second
