@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from collectors.domains import add_question_domains
+from collectors.domains import question_fields
 from collectors.record import ParseError, RecordContext
 
 from ._common import (
@@ -31,9 +31,8 @@ from ._common import (
     build,
     int_or_none,
     ip_or_none,
-    port_or_none,
-    related,
     text_of,
+    timestamp_text,
 )
 
 # Sigma field → ECS field, from the ecs_windows pipeline (the ``.caseless``
@@ -93,20 +92,31 @@ _DATASETS = {"security": "windows.security", "system": "windows.system",
              "windows powershell": "windows.powershell"}
 _LEVELS = {1: "critical", 2: "error", 3: "warning", 4: "information", 5: "verbose",
            0: "information"}
-_SYSMON = {
-    "1": (["process"], ["start"]), "3": (["network"], ["connection"]),
-    "5": (["process"], ["end"]), "7": (["process"], ["change"]),
-    "11": (["file"], ["creation"]), "12": (["registry"], ["change"]),
-    "13": (["registry"], ["change"]), "22": (["network"], ["protocol"]),
-    "23": (["file"], ["deletion"]),
+# event id → (event.category, event.type, event.outcome); ``build`` copies the lists
+Kind = tuple[list[str] | None, list[str] | None, str | None]
+_SYSMON: dict[str, Kind] = {
+    "1": (["process"], ["start"], None), "3": (["network"], ["connection"], None),
+    "5": (["process"], ["end"], None), "7": (["process"], ["change"], None),
+    "11": (["file"], ["creation"], None), "12": (["registry"], ["change"], None),
+    "13": (["registry"], ["change"], None), "22": (["network"], ["protocol"], None),
+    "23": (["file"], ["deletion"], None),
 }
 _LOGON_OK = {"4624", "4648", "4768", "4769", "4776"}
 _LOGON_FAIL = {"4625", "4771"}
+_SECURITY: dict[str, Kind] = {
+    **{eid: (["authentication"], ["start"], "success") for eid in _LOGON_OK},
+    **{eid: (["authentication"], ["start"], "failure") for eid in _LOGON_FAIL},
+    "4688": (["process"], ["start"], None),
+    **{eid: (["iam"], ["user", "change"], None) for eid in ("4720", "4722", "4724", "4726",
+                                                               "4738")},
+}
+_UNCLASSIFIED: Kind = (None, None, None)
 
 
-@dataclass
+@dataclass(slots=True)
 class WinEvent:
-    """The parts every Windows input yields before mapping to ECS."""
+    """The parts every Windows input yields before mapping to ECS.  ``data``
+    is the event's own (fresh) dict: ``to_partial`` puts it in the event."""
 
     channel: str | None
     event_id: str
@@ -156,7 +166,8 @@ def _event_data(node: Any) -> dict[str, str]:
         for i, item in enumerate(items):
             name = _attrs(item).get("Name")
             value = item.get("#text") if isinstance(item, dict) else item
-            out[str(name) if name else f"param{i + 1}"] = _text(value)
+            out[str(name) if name else f"param{i + 1}"] = (
+                value if type(value) is str else _text(value))  # text: no call
         return out
     for k, v in node.items():
         if k == "#attributes":
@@ -168,6 +179,28 @@ def _event_data(node: Any) -> dict[str, str]:
     return out
 
 
+_CODES: dict[str, str] = {}
+"""Event id text as sent → ``str(int_or_none(text))`` (a few hundred ids
+exist; bounded all the same by ``MAX_CACHED``)."""
+MAX_CACHED = 4096
+
+
+def _event_code(eid: Any) -> str | None:
+    """The event id as canonical decimal text, or None when it is not a
+    number (``int_or_none``'s answer, remembered per id text)."""
+    if type(eid) is str:
+        code = _CODES.get(eid)
+        if code is not None:
+            return code
+    number = int_or_none(eid)
+    if number is None:
+        return None
+    code = str(number)
+    if type(eid) is str and len(_CODES) < MAX_CACHED:
+        _CODES[eid] = code
+    return code
+
+
 def from_xml_json(obj: dict[str, Any]) -> WinEvent:
     """The evtx JSON rendering (``{"Event": {"System": ..., "EventData": ...}}``)."""
     ev = obj.get("Event")
@@ -177,13 +210,14 @@ def from_xml_json(obj: dict[str, Any]) -> WinEvent:
     eid = sysn.get("EventID")
     if isinstance(eid, dict):
         eid = eid.get("#text")
-    if int_or_none(eid) is None:
+    code = _event_code(eid)
+    if code is None:
         raise ParseError(f"Windows event without a numeric EventID: {eid!r:.40}")
     ts = _attrs(sysn.get("TimeCreated")).get("SystemTime")
     data = _event_data(ev.get("EventData")) or _event_data(ev.get("UserData"))
     execution = _attrs(sysn.get("Execution"))
     return WinEvent(
-        channel=_opt(sysn.get("Channel")), event_id=str(int_or_none(eid)),
+        channel=_opt(sysn.get("Channel")), event_id=code,
         provider=_opt(_attrs(sysn.get("Provider")).get("Name")),
         computer=_opt(sysn.get("Computer")), ts=ts,
         record_id=_opt(sysn.get("EventRecordID")), data=data,
@@ -197,37 +231,96 @@ def from_xml_json(obj: dict[str, Any]) -> WinEvent:
 
 
 def _opt(v: Any) -> str | None:
-    if type(v) is str:  # the common case first
+    kind = type(v)
+    if kind is str:  # the common cases first
         return v
+    if kind is int:  # (a bool is not: _text spells it "true")
+        return str(v)
     if v is None or isinstance(v, dict | list):
         return None
     return _text(v)
 
 
-def from_winlogbeat(obj: dict[str, Any]) -> WinEvent:
+def from_winlogbeat(obj: dict[str, Any]) -> Partial:
+    """A Winlogbeat event (``winlog.*``), mapped straight to its nested
+    objects without a ``WinEvent``: the commonest input, whose ``winlog``
+    fields already have their output names."""
     w = obj["winlog"]
     if not isinstance(w, dict):
         raise ParseError("winlog is not an object")
-    eid = w.get("event_id") or _as_dict(obj.get("event")).get("code")
-    number = int_or_none(eid)
-    if number is None:
+    get = w.get
+    eid = get("event_id") or _as_dict(obj.get("event")).get("code")
+    code = _CODES.get(eid) if type(eid) is str else None  # _event_code's cache, inline
+    if code is None:
+        code = _event_code(eid)
+    if code is None:
         raise ParseError(f"Winlogbeat event without a numeric event_id: {eid!r:.40}")
-    data = w.get("event_data") if isinstance(w.get("event_data"), dict) else {}
-    if isinstance(w.get("user_data"), dict):
-        data = {**w["user_data"], **data}
-    proc = w.get("process") if isinstance(w.get("process"), dict) else {}
-    return WinEvent(
-        channel=_opt(w.get("channel")), event_id=str(number),
-        provider=_opt(w.get("provider_name")),
-        computer=_opt(w.get("computer_name")) or _opt(_as_dict(obj.get("host")).get("name")),
-        ts=obj.get("@timestamp"), record_id=_opt(w.get("record_id")),
-        # text values (nearly all) without a call each
-        data={str(k): v if type(v) is str else _text(v) for k, v in data.items()},
-        user_id=_opt(_as_dict(w.get("user")).get("identifier")),
-        process_id=int_or_none(proc.get("pid")),
-        task=_opt(w.get("task")), opcode=_opt(w.get("opcode")),
-        message=_opt(obj.get("message")),
-    )
+    # text is taken as it is, without a call to ``_opt`` (which would give it back)
+    channel = get("channel")
+    if type(channel) is not str:
+        channel = _opt(channel)
+    provider = get("provider_name")
+    if type(provider) is not str:
+        provider = _opt(provider)
+    computer = get("computer_name")
+    if type(computer) is not str:
+        computer = _opt(computer)
+    if not computer:
+        computer = _opt(_as_dict(obj.get("host")).get("name"))
+    winlog: dict[str, Any] = {}
+    if channel is not None:
+        winlog["channel"] = channel
+    winlog["event_id"] = code
+    if provider is not None:
+        winlog["provider_name"] = provider
+    if computer is not None:
+        winlog["computer_name"] = computer
+    for key in _WINLOGBEAT_TEXT:  # _opt's common cases inline
+        v = get(key)
+        kind = type(v)
+        if kind is str:
+            winlog[key] = v
+        elif kind is int:
+            winlog[key] = str(v)
+        elif v is not None and (v := _opt(v)) is not None:
+            winlog[key] = v
+    user = get("user")
+    if isinstance(user, dict):
+        identifier = _opt(user.get("identifier"))
+        if identifier is not None:
+            winlog["user"] = {"identifier": identifier}
+    proc = get("process")
+    if isinstance(proc, dict):
+        pid = int_or_none(proc.get("pid"))
+        if pid is not None:
+            winlog["process"] = {"pid": pid}
+    data = get("event_data")
+    if not isinstance(data, dict):
+        data = {}
+    user_data = get("user_data")
+    if isinstance(user_data, dict):
+        data = {**user_data, **data}
+    # values stay as they are when all are text (nearly always: Winlogbeat
+    # writes text); keys are text in any JSON object.  The dict is this
+    # record's own (orjson made it), so the event keeps it without a copy.
+    for v in data.values():
+        if type(v) is not str:
+            data = {str(k): v if type(v) is str else _text(v) for k, v in data.items()}
+            break
+    event: dict[str, Any] = {"code": code}
+    nested: dict[str, Any] = {"winlog": winlog, "event": event}
+    if provider is not None:
+        event["provider"] = provider
+    if computer is not None:
+        nested["host"] = {"name": computer}
+    message = obj.get("message")
+    if message is not None and (type(message) is str or (message := _opt(message)) is not None):
+        nested["message"] = message
+    return _mapped(nested, code, channel, provider, data, obj.get("@timestamp"))
+
+
+_WINLOGBEAT_TEXT = ("record_id", "task", "opcode")
+"""``winlog`` fields copied as text under the same name."""
 
 
 _NXLOG_SYSTEM = {"EventID", "Channel", "SourceName", "ProviderGuid", "Hostname", "EventTime",
@@ -240,16 +333,19 @@ _NXLOG_SYSTEM = {"EventID", "Channel", "SourceName", "ProviderGuid", "Hostname",
 
 def from_nxlog(obj: dict[str, Any]) -> WinEvent:
     eid = obj.get("EventID")
-    if int_or_none(eid) is None:
+    code = _event_code(eid)
+    if code is None:
         raise ParseError(f"NXLog event without a numeric EventID: {eid!r:.40}")
-    data = {k: _text(v) for k, v in obj.items() if k not in _NXLOG_SYSTEM}
+    # text values (nearly all) without a call to _text each
+    data = {k: v if type(v) is str else _text(v) for k, v in obj.items()
+            if k not in _NXLOG_SYSTEM}
     if isinstance(obj.get("EventData"), dict):
-        data.update({k: _text(v) for k, v in obj["EventData"].items()})
+        data.update({k: v if type(v) is str else _text(v) for k, v in obj["EventData"].items()})
     ts = obj.get("EventTime") or obj.get("@timestamp") or obj.get("TimeCreated")
     if isinstance(ts, str) and len(ts) == 19 and ts[10] == " ":
         ts = ts.replace(" ", "T")  # NXLog's local "YYYY-MM-DD hh:mm:ss": taken as UTC
     return WinEvent(
-        channel=_opt(obj.get("Channel")), event_id=str(int_or_none(eid)),
+        channel=_opt(obj.get("Channel")), event_id=code,
         provider=_opt(obj.get("SourceName") or obj.get("ProviderName")),
         computer=_opt(obj.get("Hostname") or obj.get("Computer")), ts=ts,
         record_id=_opt(obj.get("RecordNumber")), data=data,
@@ -259,150 +355,330 @@ def from_nxlog(obj: dict[str, Any]) -> WinEvent:
     )
 
 
-def from_object(obj: Any) -> WinEvent:
-    """Any of the JSON shapes above."""
+def from_object(obj: Any) -> Partial:
+    """Any of the JSON shapes above, mapped to ECS."""
     if not isinstance(obj, dict):
         raise ParseError("a Windows event must be a JSON object")
     if "Event" in obj:
-        return from_xml_json(obj)
+        return to_partial(from_xml_json(obj))
     if isinstance(obj.get("winlog"), dict):
         return from_winlogbeat(obj)
     if "EventID" in obj:
-        return from_nxlog(obj)
+        return to_partial(from_nxlog(obj))
     raise ParseError("not a Windows event (no Event, winlog or EventID)")
 
 
 def to_partial(w: WinEvent) -> Partial:
-    """Map one Windows event to ECS (``winlog.*`` + the ecs_windows fields)."""
-    f: dict[str, Any] = {
-        "winlog.channel": w.channel, "winlog.event_id": w.event_id,
-        "winlog.provider_name": w.provider, "winlog.computer_name": w.computer,
-        "winlog.record_id": w.record_id, "winlog.task": w.task, "winlog.opcode": w.opcode,
-        "winlog.keywords": w.keywords, "winlog.user.identifier": w.user_id,
-        "winlog.process.pid": w.process_id, "winlog.process.thread.id": w.thread_id,
-        "event.code": w.event_id, "event.provider": w.provider, "host.name": w.computer,
-        "message": w.message,
-    }
+    """Map one evtx or NXLog event to ECS (``winlog.*`` + the ecs_windows
+    fields).  ``w.data`` becomes ``winlog.event_data`` as it is."""
+    eid, provider, computer = w.event_id, w.provider, w.computer
+    winlog: dict[str, Any] = {}
+    event: dict[str, Any] = {"code": eid}
+    nested: dict[str, Any] = {"winlog": winlog, "event": event}
+    # every optional part only when present: ``nested`` holds no None
+    if w.channel is not None:
+        winlog["channel"] = w.channel
+    winlog["event_id"] = eid
+    if provider is not None:
+        winlog["provider_name"] = provider
+        event["provider"] = provider
+    if computer is not None:
+        winlog["computer_name"] = computer
+        nested["host"] = {"name": computer}
+    if w.record_id is not None:
+        winlog["record_id"] = w.record_id
+    if w.task is not None:
+        winlog["task"] = w.task
+    if w.opcode is not None:
+        winlog["opcode"] = w.opcode
+    if w.keywords is not None:
+        winlog["keywords"] = w.keywords
+    if w.user_id is not None:
+        winlog["user"] = {"identifier": w.user_id}
+    if w.process_id is not None or w.thread_id is not None:
+        wproc: dict[str, Any] = {}
+        if w.process_id is not None:
+            wproc["pid"] = w.process_id
+        if w.thread_id is not None:
+            wproc["thread"] = {"id": w.thread_id}
+        winlog["process"] = wproc
+    if w.message is not None:
+        nested["message"] = w.message
     if w.level is not None:
-        f["winlog.level"] = _LEVELS.get(w.level, str(w.level))
-        f["log.level"] = f["winlog.level"]
-    if w.data:
-        f["winlog.event_data"] = dict(w.data)
-    sysmon = (w.provider or "").lower() == "microsoft-windows-sysmon"
-    pe_side = "process.pe" if sysmon and w.event_id == "1" else (
-        "file.pe" if sysmon and w.event_id == "7" else None)
-    data = w.data
-    _ecs_copies(data, _PLANS[pe_side], f)
-    # user.name as the pipeline maps it (SubjectUserName, User, AccountName),
-    # the logon's target account only when there is no subject
-    target_user = data.get("TargetUserName")
-    if target_user and target_user != "-":
-        f["user.target.name"] = target_user
-    for key in ("SubjectUserName", "User", "AccountName", "TargetUserName"):
-        u = data.get(key)
+        level = _LEVELS.get(w.level, str(w.level))
+        winlog["level"] = level
+        nested["log"] = {"level": level}
+    return _mapped(nested, eid, w.channel, provider, w.data, w.ts)
+
+
+def _mapped(nested: dict[str, Any], eid: str, channel: str | None, provider: str | None,
+            data: dict[str, str], ts: Any) -> Partial:
+    """The Partial for an event whose ``winlog``, ``event``, ``host`` (and
+    ``message``, ``log``) objects are in ``nested``: adds the EventData and
+    its ECS copies, names, hashes, classification and ``related``.
+
+    The objects are built here already nested (``Partial.nested``): dotted
+    fields cost a dict of paths that ``build`` splits and nests again, for
+    every event.  Small steps are written inline rather than as functions
+    (a Python call costs about as much as the step)."""
+    if data:
+        nested["winlog"]["event_data"] = data
+    sysmon = provider is not None and provider.lower() == "microsoft-windows-sysmon"
+    copies, user_keys, hash_keys = _layout(_PE_SIDES.get(eid) if sysmon else None, tuple(data))
+    _ecs_copies(data, copies, nested)
+    # user.name: the first of _USER_KEYS (the target account only when
+    # there is no subject), and user.target.name
+    name = target = None
+    for key in user_keys:
+        u = data[key]
         if u and u != "-":
-            f["user.name"] = u
+            name = u
             break
-    for exe, name in (("process.executable", "process.name"),
-                      ("process.parent.executable", "process.parent.name")):
-        path = f.get(exe)
-        if isinstance(path, str) and path:
-            f.setdefault(name, path.replace("/", "\\").rsplit("\\", 1)[-1])
-    if "file.path" in f and "file.name" not in f:
-        f["file.name"] = str(f["file.path"]).replace("/", "\\").rsplit("\\", 1)[-1]
-    hashes = data.get("Hashes") or data.get("Hash")
-    if hashes:
-        side = "file" if w.event_id in ("6", "7", "15", "23", "26", "29") else "process"
-        for overwrite, key, value in _hash_fields(hashes, side):
-            if overwrite:
-                f[key] = value
-            else:
-                f.setdefault(key, value)
-    if "dns.question.name" in f:  # Sysmon 22 (DNS query)
-        add_question_domains(f)
-    category, types, outcome = _classify(w, sysmon)
+    if name is not None:  # else there is no TargetUserName either
+        user = nested.get("user")
+        if user is None:
+            user = nested["user"] = {}
+        user["name"] = name
+        target = data.get("TargetUserName")
+        if target and target != "-":
+            user["target"] = {"name": target}
+        else:
+            target = None
+    # process.name, process.parent.name, file.name from their paths
+    proc = nested.get("process")
+    if proc is not None:
+        path = proc.get("executable")
+        if path and "name" not in proc:
+            proc["name"] = _NAMES.get(path) or _basename(path)
+        parent = proc.get("parent")
+        if parent is not None:
+            path = parent.get("executable")
+            if path and "name" not in parent:
+                parent["name"] = _NAMES.get(path) or _basename(path)
+    file = nested.get("file")
+    if file is not None:
+        path = file.get("path")
+        if path is not None and "name" not in file:
+            file["name"] = _NAMES.get(path) or _basename(path)
+    hashes = None
+    for key in hash_keys:  # data.get("Hashes") or data.get("Hash")
+        hashes = data[key]
+        if hashes:
+            break
+    steps = _hash_fields(hashes) if hashes else ()
+    if steps:
+        side = "file" if eid in _FILE_HASH_EVENTS else "process"
+        obj = nested.get(side)
+        if obj is None:
+            obj = nested[side] = {}
+        for overwrite, mid, leaf, value in steps:
+            sub = obj.get(mid)
+            if sub is None:
+                sub = obj[mid] = {}
+            if overwrite or leaf not in sub:
+                sub[leaf] = value
+    dns = nested.get("dns")
+    if dns is not None:  # Sysmon 22 (DNS query): QueryName is its only source
+        question = dns["question"]
+        for key, value in question_fields(question["name"]).items():
+            question[key.rpartition(".")[2]] = value
+    if sysmon:
+        category, types, outcome = _SYSMON.get(eid, _UNCLASSIFIED)
+    elif channel is not None and channel.lower() == "security":
+        category, types, outcome = _SECURITY.get(eid, _UNCLASSIFIED)
+    else:
+        category, types, outcome = _UNCLASSIFIED
     if outcome:
-        f["event.outcome"] = outcome
-    # None values stay: ``nest`` skips them (filtering them out here cost a
-    # dict copy per event)
-    related(f)
-    return Partial(_dataset(w.channel), f, category=category, type=types, ts=w.ts)
+        nested["event"]["outcome"] = outcome
+    # related.ip and related.user by _common.related's rule (source.ip,
+    # destination.ip; user.name, user.target.name: the ones set here)
+    src, dst = nested.get("source"), nested.get("destination")
+    ip1 = src.get("ip") if src is not None else None
+    ip2 = dst.get("ip") if dst is not None else None
+    if ip1 is not None or ip2 is not None or name is not None:
+        rel: dict[str, Any] = {}
+        if ip1 is not None and ip2 is not None and ip1 != ip2:
+            rel["ip"] = [ip1, ip2]
+        elif ip1 is not None or ip2 is not None:
+            rel["ip"] = [ip1 if ip1 is not None else ip2]
+        if name is not None:
+            rel["user"] = [name] if target is None or target == name else [name, target]
+        nested["related"] = rel
+    return Partial(_dataset(channel), {}, "event", category, types, ts, _when(ts), nested)
 
 
-Plan = dict[str, tuple[str, Any]]
-"""EventData name → (ECS field, converter of its text or None)."""
+_PE_SIDES = {"1": "process", "7": "file"}
+"""Sysmon process_creation (1) maps the PE names to process.pe.*,
+image_load (7) to file.pe.*."""
+_FILE_HASH_EVENTS = frozenset({"6", "7", "15", "23", "26", "29"})
+"""Sysmon events whose ``Hashes`` are the file's (else the process's)."""
+_USER_KEYS = ("SubjectUserName", "User", "AccountName", "TargetUserName")
+"""``user.name`` as the pipeline maps it, the logon's target account only
+when there is no subject."""
+
+
+Step = tuple[str, str | None, str, Any]
+"""Where an EventData value is copied: top-level object, object inside it
+(or None), leaf, converter of its text (or None)."""
+Plan = dict[str, Step]
+"""EventData name → its ``Step``."""
 
 
 def _converter(target: str) -> Any:
-    """How ``_ecs_copies`` types the text of an ECS copy (None: kept as text)."""
+    """How ``_ecs_copies`` types the text of an ECS copy: None (kept as
+    text), ``(lo, hi)`` (``int_or_none(text, lo, hi)``: ``port_or_none``
+    is the same for text) or a function."""
     if target in _PIDS:
-        return _pid
+        return (0, _MAX_INT)
     if target in _PORTS:
-        return port_or_none
+        return (0, 65535)
     if target in _IPS:
         return ip_or_none
     if target == "event.sequence":
-        return int_or_none
+        return (-_MAX_INT - 1, _MAX_INT)
     if target == "file.code_signature.signed":
         return _true_text
     return None
 
 
-def _pid(value: str) -> int | None:
-    return int_or_none(value, 0)
+_MAX_INT = 2**63 - 1
 
 
 def _true_text(value: str) -> bool:
     return value.lower() == "true"
 
 
+def _step(target: str) -> Step:
+    """An ECS field (two or three levels deep, all of ECS_WINDOWS) as a step."""
+    parts = target.split(".")
+    if not 2 <= len(parts) <= 3:
+        raise ValueError(f"ECS copy {target!r}: two or three levels expected")
+    return parts[0], parts[1] if len(parts) == 3 else None, parts[-1], _converter(target)
+
+
 def _plans() -> dict[str | None, Plan]:
     """The ECS copies per EventData name, decided once instead of per value;
     one plan per PE side (Sysmon 1 and 7 map the PE names elsewhere).
-    ``user.name`` is left out: it follows its own precedence."""
-    base = {name: (target, _converter(target)) for name, target in ECS_WINDOWS.items()}
-    plans: dict[str | None, Plan] = {None: base}
-    for side in ("process.pe", "file.pe"):
-        plan = dict(base)
-        plan.update({name: (f"{side}.{leaf}", None) for name, leaf in _PE.items()})
-        plans[side] = plan
-    for plan in plans.values():
-        for name in [n for n, (target, _) in plan.items() if target == "user.name"]:
-            del plan[name]
+    ``user.name`` is left out: it follows its own precedence (``_user``)."""
+    names = {name: target for name, target in ECS_WINDOWS.items() if target != "user.name"}
+    plans: dict[str | None, Plan] = {None: {n: _step(t) for n, t in names.items()}}
+    for side in ("process", "file"):
+        pe = {name: f"{side}.pe.{leaf}" for name, leaf in _PE.items()}
+        plans[side] = {n: _step(t) for n, t in {**names, **pe}.items()}
     return plans
 
 
 _PLANS = _plans()
 
 
-def _ecs_copies(data: dict[str, str], plan: Plan, f: dict[str, Any]) -> None:
-    """The ECS fields the pipeline maps EventData names to (the first
-    non-empty value wins when several names map to one field)."""
-    get = plan.get
-    for name, value in data.items():
+def _ecs_copies(data: dict[str, str], copies: tuple[tuple[Any, ...], ...],
+                nested: dict[str, Any]) -> None:
+    """The ECS fields the pipeline maps EventData names to (``copies``, from
+    ``_layout``), put in their objects (the first non-empty value wins when
+    several names map to one field).  Written out in one loop: this runs
+    for every mapped value."""
+    for name, top, mid, leaf, convert in copies:
+        value = data[name]
         if value == "" or value == "-":
             continue
-        step = get(name)
-        if step is None:
-            continue
-        target, convert = step
-        v = value if convert is None else convert(value)
-        if v is not None:
-            f.setdefault(target, v)
+        if convert is None:
+            v = value
+        elif type(convert) is tuple:
+            # int_or_none's common case inline: ids and ports are in most
+            # events, and a call costs more than the conversion
+            lo, hi = convert
+            try:
+                v = int(value)
+            except ValueError:
+                v = int_or_none(value, lo, hi)  # hex, or not a number
+            if v is None or not lo <= v <= hi:
+                continue
+        else:
+            v = convert(value)
+            if v is None:
+                continue
+        obj = nested.get(top)
+        if obj is None:
+            obj = nested[top] = {}
+        if mid is not None:
+            sub = obj.get(mid)
+            if sub is None:
+                sub = obj[mid] = {}
+            obj = sub
+        if leaf not in obj:
+            obj[leaf] = v
+
+
+Layout = tuple[tuple[tuple[Any, ...], ...], tuple[str, ...], tuple[str, ...]]
+
+
+@lru_cache(maxsize=512)
+def _layout(side: str | None, names: tuple[str, ...]) -> Layout:
+    """What an EventData with these names (in order) needs: the ECS copies
+    ``_PLANS[side]`` makes of it (``(name, *step)``), the names of
+    ``_USER_KEYS`` it has (in that order), and its hash names (``Hashes``
+    before ``Hash``).  Events of one kind carry the same names, so these
+    look-ups (and the names that map to nothing, most of a Security
+    event's) are done once per kind, not per event."""
+    plan = _PLANS[side]
+    have = set(names)
+    return (tuple((name, *plan[name]) for name in names if name in plan),
+            tuple(key for key in _USER_KEYS if key in have),
+            tuple(key for key in ("Hashes", "Hash") if key in have))
+
+
+def _basename(path: str) -> str:
+    """The last part of a Windows path (either slash), kept in ``_NAMES``:
+    the same executables run again and again."""
+    name = path.replace("/", "\\").rsplit("\\", 1)[-1]
+    if len(_NAMES) >= MAX_CACHED:
+        _NAMES.clear()
+    _NAMES[path] = name
+    return name
+
+
+_NAMES: dict[str, str] = {}
+
+
+_MS_Z = frozenset(f".{ms:03d}Z" for ms in range(1000))
+_CANONICAL: set[str] = set()
+"""Seconds (``YYYY-MM-DDThh:mm:ss``) seen in text that ``timestamp_text``
+gave back unchanged."""
+
+
+def _when(ts: Any) -> str | None:
+    """``ts`` itself when it is already the canonical ``@timestamp`` text
+    (Winlogbeat's ``2026-11-20T07:01:00.123Z``), else None for ``build`` to
+    convert it.  The second is checked once with ``timestamp_text`` and
+    remembered: any milliseconds after it give the text back unchanged."""
+    if type(ts) is not str or len(ts) != 24 or ts[19:] not in _MS_Z:
+        return None
+    if ts[:19] in _CANONICAL:
+        return ts
+    try:
+        if timestamp_text(ts) != ts:
+            return None
+    except (ValueError, TypeError, OverflowError):
+        return None  # build raises its own error
+    if len(_CANONICAL) >= MAX_CACHED:
+        _CANONICAL.clear()
+    _CANONICAL.add(ts[:19])
+    return ts
 
 
 @lru_cache(maxsize=1024)
-def _hash_fields(hashes: str, side: str) -> tuple[tuple[bool, str, str], ...]:
-    """``MD5=..,SHA256=..,IMPHASH=..`` as (overwrite?, field, value) steps.
-    Cached: the same binaries run again and again."""
+def _hash_fields(hashes: str) -> tuple[tuple[bool, str, str, str], ...]:
+    """``MD5=..,SHA256=..,IMPHASH=..`` as (overwrite?, object, leaf, value)
+    steps inside the file or process object.  Cached: the same binaries run
+    again and again."""
     out = []
     for part in hashes.split(","):
         k, _, v = part.partition("=")
         k = k.strip().lower()
         if k in ("md5", "sha1", "sha256") and v:
-            out.append((True, f"{side}.hash.{k}", v.strip().lower()))
+            out.append((True, "hash", k, v.strip().lower()))
         elif k == "imphash" and v:
-            out.append((False, f"{side}.pe.imphash", v.strip().lower()))
+            out.append((False, "pe", "imphash", v.strip().lower()))
     return tuple(out)
 
 
@@ -415,26 +691,11 @@ def _dataset(channel: str | None) -> str:
     return dataset or "windows.event"
 
 
-def _classify(w: WinEvent, sysmon: bool) -> tuple[list[str] | None, list[str] | None, str | None]:
-    eid = w.event_id
-    if sysmon:
-        cat, typ = _SYSMON.get(eid, (None, None))
-        return cat, typ, None
-    if (w.channel or "").lower() == "security":
-        if eid in _LOGON_OK:
-            return ["authentication"], ["start"], "success"
-        if eid in _LOGON_FAIL:
-            return ["authentication"], ["start"], "failure"
-        if eid == "4688":
-            return ["process"], ["start"], None
-        if eid in ("4720", "4722", "4724", "4726", "4738"):
-            return ["iam"], ["user", "change"], None
-    return None, None, None
-
-
 def events_from_object(obj: Any, ctx: RecordContext, text: str, enc: str = "utf-8",
                        part: int | None = None) -> dict[str, Any]:
-    return build(to_partial(from_object(obj)), ctx, text, encoding=enc, part=part)
+    """The event for one parsed record; ``obj`` is consumed (its
+    ``event_data`` object becomes the event's)."""
+    return build(from_object(obj), ctx, text, encoding=enc, part=part)
 
 
 def parse(raw: bytes | str, ctx: RecordContext) -> list[dict[str, Any]]:
@@ -448,7 +709,7 @@ def parse(raw: bytes | str, ctx: RecordContext) -> list[dict[str, Any]]:
     if isinstance(obj, list):
         return [events_from_object(o, ctx, orjson.dumps(o).decode(), enc, i)
                 for i, o in enumerate(obj)]
-    return [events_from_object(obj, ctx, text, enc)]
+    return [build(from_object(obj), ctx, text, encoding=enc)]
 
 
 # -- .evtx files ---------------------------------------------------------------
