@@ -173,17 +173,23 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
             when = timestamp_text(ts)
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(f"unusable timestamp {ts!r:.60}: {exc}") from None
-    meta: dict[str, Any] = {"kind": p.kind, "dataset": p.dataset,
-                            "module": p.dataset.split(".", 1)[0]}
+    dataset = p.dataset
+    module = _MODULES.get(dataset)
+    if module is None:
+        module = _module_of(dataset)
+    meta: dict[str, Any] = {"kind": p.kind, "dataset": dataset, "module": module}
     if p.category is not None:
         meta["category"] = [p.category] if isinstance(p.category, str) else list(p.category)
     if p.type is not None:
         meta["type"] = [p.type] if isinstance(p.type, str) else list(p.type)
     meta["original"] = orig
     meta["ingested"] = now()
-    if part is None and type(ctx.offset) is int:  # record_id's common case, inline
-        meta["id"] = hashlib.sha256(
-            _id_prefix(source) + b"o:" + str(ctx.offset).encode()).hexdigest()[:40]
+    offset = ctx.offset
+    if part is None and type(offset) is int:  # record_id's common case, inline
+        prefix = _OFFSET_PREFIXES.get(source)
+        if prefix is None:
+            prefix = _offset_prefix(source)
+        meta["id"] = hashlib.sha256(prefix + b"%d" % offset).hexdigest()[:40]
     else:
         meta["id"] = record_id(ctx, text, part)
     ev: dict[str, Any] = {"@timestamp": when, "ecs": {"version": ECS_VERSION}, "event": meta}
@@ -198,6 +204,9 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
             _nest(ev, fields, True)
     nested = p.nested
     if nested:
+        if ev.keys().isdisjoint(nested):  # the common case: objects no field made
+            ev.update(nested)
+            return ev
         for key, obj in nested.items():
             cur = ev.get(key)
             if cur is None:
@@ -207,6 +216,28 @@ def build(p: Partial, ctx: RecordContext, text: str, *, encoding: str = "utf-8",
             else:
                 ev[key] = obj
     return ev
+
+
+_MODULES: dict[str, str] = {}
+"""Dataset → its ``event.module`` (the part before the first dot)."""
+_OFFSET_PREFIXES: dict[str, bytes] = {}
+"""Source → the bytes ``event_id`` hashes before an offset's digits."""
+MAX_SOURCES = 4096
+"""Entries each of those two remembers (one per dataset or input)."""
+
+
+def _module_of(dataset: str) -> str:
+    module = dataset.split(".", 1)[0]
+    if len(_MODULES) < MAX_SOURCES:
+        _MODULES[dataset] = module
+    return module
+
+
+def _offset_prefix(source: str) -> bytes:
+    prefix = _id_prefix(source) + b"o:"
+    if len(_OFFSET_PREFIXES) < MAX_SOURCES:
+        _OFFSET_PREFIXES[source] = prefix
+    return prefix
 
 
 def merge(into: dict[str, Any], obj: dict[str, Any]) -> None:
