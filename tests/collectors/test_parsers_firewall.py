@@ -108,3 +108,41 @@ def test_fortigate_time_out_of_range_falls_back_to_received() -> None:
     validate(ev)
     assert ev["@timestamp"] == "2026-11-21T00:00:00.000Z"
     assert get(ev, "observer.serial_number") == "FG1"
+
+
+def test_repeated_shapes_read_as_the_general_path_reads_them() -> None:
+    # after a few lines of one key sequence the parser reads it through a
+    # compiled template; lines that only look alike must read as before
+    base = ('date=2026-11-20 time=10:00:{s:02d} devname="FGT" devid="FG9" logid="0000000099" '
+            'type="traffic" subtype="forward" srcip=10.0.0.{s} srcport={p} dstip=192.0.2.1 '
+            'dstport=443 action="accept" policyname="{name}" sentbyte=10 rcvdbyte=20')
+    for s in range(8):
+        ev = firewall.parse(base.format(s=s, p=1000 + s, name="LAN ra Internet"), CTX)[0]
+        validate(ev)
+        assert (get(ev, "source.ip"), get(ev, "source.port")) == (f"10.0.0.{s}", 1000 + s)
+        assert get(ev, "rule.name") == "LAN ra Internet"
+        assert get(ev, "network.bytes") == 30
+    ev = firewall.parse(base.format(s=9, p=1009, name='a \\"b\\" c'), CTX)[0]
+    assert get(ev, "rule.name") == 'a "b" c'  # an escaped quote
+    ev = firewall.parse(base.format(s=9, p=1009, name="x srcip=10.9.9.9"), CTX)[0]
+    assert (get(ev, "rule.name"), get(ev, "source.ip")) == ("x srcip=10.9.9.9", "10.0.0.9")
+    ev = firewall.parse(base.format(s=9, p='"1009"', name="x"), CTX)[0]
+    assert get(ev, "source.port") == 1009  # a quoted number
+    ev = firewall.parse(base.format(s=9, p="1009\tsentbyte=7", name="x"), CTX)[0]
+    assert (get(ev, "source.port"), get(ev, "source.bytes")) == (1009, 10)  # a tab
+
+
+def test_repeated_kernel_shapes_read_as_the_general_path_reads_them() -> None:
+    line = ("Nov 20 10:20:{s:02d} gw kernel: [81234.5] DROP-INPUT: IN=eth0 OUT= "
+            "SRC=198.51.100.{s} DST=10.10.0.5 LEN=44 TTL=241 ID=1 PROTO=TCP SPT={s}0 DPT=22 "
+            "WINDOW=1024 RES=0x00 SYN URGP=0{tail}")
+    for s in range(1, 9):
+        ev = firewall.parse(line.format(s=s, tail=""), CTX)[0]
+        validate(ev)
+        assert (get(ev, "source.ip"), get(ev, "source.port")) == (f"198.51.100.{s}", s * 10)
+        assert get(ev, "iptables.tcp.flags") == ["SYN"]
+    # a later pair inside another word still counts, as the pattern finds it
+    ev = firewall.parse(line.format(s=9, tail=" x-SRC=203.0.113.9"), CTX)[0]
+    assert get(ev, "source.ip") == "203.0.113.9"
+    ev = firewall.parse(line.format(s=9, tail=" ACK"), CTX)[0]
+    assert get(ev, "iptables.tcp.flags") == ["SYN", "ACK"]
