@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -198,7 +199,8 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
     if isinstance(ts, str):
         stamp: Any = ts
     else:
-        t = float_or_none(ts)
+        # a finite float (JSON's ts) needs no call; anything else is checked
+        t = ts if type(ts) is float and -1e18 < ts < 1e18 else float_or_none(ts)
         if t is None:
             raise ParseError("Zeek record without a usable ts")
         try:
@@ -220,10 +222,15 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
     ip = ip_or_none(get("id.resp_h"))
     if ip:
         dst["ip"] = ip
-    port = port_or_none(get("id.orig_p"))
+    # ports and counts: an int in range (nearly always) is taken without a call
+    port = get("id.orig_p")
+    if type(port) is not int or not 0 <= port <= 65535:
+        port = port_or_none(port)
     if port is not None:
         src["port"] = port
-    port = port_or_none(get("id.resp_p"))
+    port = get("id.resp_p")
+    if type(port) is not int or not 0 <= port <= 65535:
+        port = port_or_none(port)
     if port is not None:
         dst["port"] = port
     cid = get("community_id")
@@ -263,8 +270,12 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
         nested["related"] = {"ip": [sip] if dip is None else [dip] if sip is None
                              else [sip] if sip == dip else [sip, dip]}
     # fields left None by the handlers stay: ``nest`` skips them
-    return Partial(f"zeek.{path}", f, kind=kind, category=category, type=types, ts=stamp,
-                   when=when, nested=nested)
+    return Partial(_dataset(path), f, kind, category, types, stamp, when, nested)
+
+
+@lru_cache(maxsize=256)
+def _dataset(path: str) -> str:
+    return f"zeek.{path}"
 
 
 class _ZeekKeys(dict[str, str]):
@@ -293,16 +304,24 @@ def _conn(get: Getter, f: dict[str, Any], src: Obj, dst: Obj, net: Obj,
     dur = float_or_none(get("duration"))
     if dur is not None:
         f["event.duration"] = int(dur * 1e9)
-    sb = int_or_none(get("orig_bytes"), 0)
+    sb = get("orig_bytes")
+    if type(sb) is not int or not 0 <= sb <= _INT64_MAX:
+        sb = int_or_none(sb, 0)
     if sb is not None:
         src["bytes"] = sb
-    db = int_or_none(get("resp_bytes"), 0)
+    db = get("resp_bytes")
+    if type(db) is not int or not 0 <= db <= _INT64_MAX:
+        db = int_or_none(db, 0)
     if db is not None:
         dst["bytes"] = db
-    sp = int_or_none(get("orig_pkts"), 0)
+    sp = get("orig_pkts")
+    if type(sp) is not int or not 0 <= sp <= _INT64_MAX:
+        sp = int_or_none(sp, 0)
     if sp is not None:
         src["packets"] = sp
-    dp = int_or_none(get("resp_pkts"), 0)
+    dp = get("resp_pkts")
+    if type(dp) is not int or not 0 <= dp <= _INT64_MAX:
+        dp = int_or_none(dp, 0)
     if dp is not None:
         dst["packets"] = dp
     if sb is not None or db is not None:
