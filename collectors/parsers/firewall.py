@@ -76,6 +76,21 @@ def _int_in(text: str, lo: int, hi: int) -> int | None:
     return n if lo <= n <= hi else None
 
 
+def _endpoint(ip_text: str | None, port_text: str | None) -> dict[str, Any]:
+    """A ``source`` or ``destination`` object from the address and port as
+    the device wrote them (each left out when unusable; maybe empty)."""
+    end: dict[str, Any] = {}
+    if ip_text:
+        ip = ip_or_none(ip_text)
+        if ip:
+            end["ip"] = ip
+    if port_text is not None:
+        port = _int_in(port_text, 0, 65535)
+        if port is not None:
+            end["port"] = port
+    return end
+
+
 _MAX = 2**63 - 1
 """``int_or_none``'s upper bound."""
 
@@ -336,24 +351,8 @@ def match_fortigate(message: str, ctx: RecordContext) -> Partial | None:
     if name:
         nested["user"] = {"name": name}
 
-    src: dict[str, Any] = {}
-    dst: dict[str, Any] = {}
-    if srcip:
-        ip = ip_or_none(srcip)
-        if ip:
-            src["ip"] = ip
-    if srcport is not None:
-        port = _int_in(srcport, 0, 65535)
-        if port is not None:
-            src["port"] = port
-    if dstip:
-        ip = ip_or_none(dstip)
-        if ip:
-            dst["ip"] = ip
-    if dstport is not None:
-        port = _int_in(dstport, 0, 65535)
-        if port is not None:
-            dst["port"] = port
+    src = _endpoint(srcip, srcport)
+    dst = _endpoint(dstip, dstport)
     if transip:
         ip = ip_or_none(transip)
         if ip:
@@ -562,26 +561,10 @@ def match_netfilter(message: str) -> Partial | None:
     in_if, out_if = m.group(2, 3)
     proto_text, ttl, ip_id, mac, src_text, spt, dst_text, dpt, length = _nf_values(
         message, m.start(2) - 3)
-    src: dict[str, Any] = {}
-    if src_text:
-        ip = ip_or_none(src_text)
-        if ip:
-            src["ip"] = ip
+    src = _endpoint(src_text, spt)
     if "ip" not in src:
         return None
-    dst: dict[str, Any] = {}
-    if dst_text:
-        ip = ip_or_none(dst_text)
-        if ip:
-            dst["ip"] = ip
-    if spt is not None:
-        port = _int_in(spt, 0, 65535)
-        if port is not None:
-            src["port"] = port
-    if dpt is not None:
-        port = _int_in(dpt, 0, 65535)
-        if port is not None:
-            dst["port"] = port
+    dst = _endpoint(dst_text, dpt)
     if mac:
         src["mac"] = mac
     if length is not None:
