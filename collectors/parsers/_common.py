@@ -266,14 +266,36 @@ def timestamp_text(ts: datetime | str | int | float) -> str:
         except ValueError:
             return timestamp(ts)  # other spellings, or a clear error
     if type(ts) is datetime:
-        tz = ts.tzinfo
-        if tz is not UTC and tz is not None:  # naive counts as UTC
-            ts = ts.astimezone(UTC)
-        # %-formatting the fields is faster than isoformat() on an aware
-        # datetime (which formats and then drops the offset); same text
-        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - f-string specs are slower
-            ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond // 1000)
+        if ts.fold:  # the repeated hour: equal to its fold=0 twin in its own zone
+            return _datetime_text(ts)
+        text = _DATETIME_TEXTS.get(ts)
+        if text is None:
+            text = _datetime_text(ts)
+            if len(_DATETIME_TEXTS) >= MAX_DATETIME_TEXTS:
+                _DATETIME_TEXTS.clear()
+            _DATETIME_TEXTS[ts] = text
+        return text
     return timestamp(ts)
+
+
+_DATETIME_TEXTS: dict[datetime, str] = {}
+"""Instant → its text: a syslog header's time (to the second) comes on many
+lines, and converting its zone costs ten times the look-up.  Aware datetimes
+of one instant are equal (and hash alike) whatever their zone, so one entry
+serves them all; a naive one (UTC) never equals an aware one.  A datetime
+with ``fold=1`` equals its ``fold=0`` twin of the same zone (an hour apart)
+and is never looked up."""
+MAX_DATETIME_TEXTS = 4096
+
+
+def _datetime_text(ts: datetime) -> str:
+    tz = ts.tzinfo
+    if tz is not UTC and tz is not None:  # naive counts as UTC
+        ts = ts.astimezone(UTC)
+    # %-formatting the fields is faster than isoformat() on an aware
+    # datetime (which formats and then drops the offset); same text
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - f-string specs are slower
+        ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond // 1000)
 
 
 def epoch_text(t: float) -> str:

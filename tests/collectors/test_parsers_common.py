@@ -137,3 +137,21 @@ def test_cached_ip_answers_are_those_of_the_check(monkeypatch: pytest.MonkeyPatc
         for value in values:
             assert _common.ip_or_none(value) == _common._ip_or_none(value), value
             assert len(_common._IPS) <= 5
+
+
+def test_remembered_datetime_texts_are_canhgac_ecs_timestamps() -> None:
+    """One instant in several zones, naive datetimes (UTC) beside aware ones,
+    and a DST fold: each gives ``canhgac.ecs.timestamp``'s text, first and
+    again from the cache."""
+    from datetime import UTC, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    instant = datetime(2026, 11, 20, 1, 2, 3, 456789, tzinfo=UTC)
+    values = [instant, instant.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")),
+              instant.astimezone(timezone(timedelta(hours=-7))), instant.replace(tzinfo=None),
+              datetime(2026, 11, 20, 1, 2, 3, 456789), datetime(2026, 11, 20, 8, 2, 3),
+              datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York")),
+              datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York"))]
+    for _ in range(2):
+        for value in values:
+            assert _common.timestamp_text(value) == ecs.timestamp(value), value
