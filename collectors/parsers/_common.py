@@ -53,7 +53,8 @@ class Partial:
     {"ip": ...}}``), merged into the event after ``fields`` (these win on a
     clash): formats with many fixed fields build them this way, which saves
     writing dotted keys and splitting them again.  Holds no None values and
-    no empty objects (``nested_put`` and ``compact`` help)."""
+    no empty objects, and every object in it is new for this event (later
+    stages change events in place)."""
 
 
 def decode(raw: bytes | str) -> tuple[str, str]:
