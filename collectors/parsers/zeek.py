@@ -193,7 +193,7 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
 
     The objects every record has (observer, source, destination, network,
     zeek) are built nested (``Partial.nested``); a path's own handler adds
-    them to those and writes its other fields dotted."""
+    to those objects and writes its other fields dotted."""
     ts = rec.get("ts")
     when: str | None = None
     if isinstance(ts, str):
