@@ -8,8 +8,10 @@ there.
 Input lines are generated (not timed) from templates with varying addresses,
 users and ports; each format's parser runs over them in this one process
 (one core), with a ``RecordContext`` per line as the ingester makes it.
-Prints one JSON line.  Aims: >= 30,000 events/s for JSON formats, >= 20,000
-for syslog/firewall text.
+Each format runs ``--repeat`` times and the best rate is reported (noise
+on a shared machine only slows a run), with the median beside it.  Prints
+one JSON line.  Aims: >= 30,000 events/s for JSON formats, >= 20,000 for
+syslog/firewall text.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -186,6 +189,8 @@ def profile(fmt: str, n: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--lines", type=int, default=20_000)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per format; the best is reported (and the median)")
     ap.add_argument("--profile", choices=FORMATS, help="profile one format instead")
     args = ap.parse_args()
     if args.profile:
@@ -194,16 +199,22 @@ def main() -> None:
     rng = random.Random(7)
     rates = {}
     dialects = {}
+    medians = {}
     for fmt in FORMATS:
         lines = generate(fmt, args.lines, rng)
         run(fmt, lines[:200])  # warm caches and regexes
-        rates[fmt] = round(run(fmt, lines))
+        # best of the repeats, as timeit does: on a shared or throttled
+        # machine noise only ever slows a run down
+        got = [run(fmt, lines) for _ in range(args.repeat)]
+        rates[fmt] = round(max(got))
+        medians[fmt] = round(statistics.median(got))
         if fmt == "firewall":  # the mix is 1:1:1; each dialect has its own cost
             for k, name in enumerate(FIREWALL_DIALECTS):
-                dialects[name] = round(run(fmt, lines[k::3]))
+                dialects[name] = round(max(run(fmt, lines[k::3]) for _ in range(args.repeat)))
     import evtx
 
-    out = {"bench": "parsers", "lines_per_format": args.lines, "events_per_s": rates,
+    out = {"bench": "parsers", "lines_per_format": args.lines, "repeats": args.repeat,
+           "events_per_s": rates, "events_per_s_median": medians,
            "firewall_events_per_s": dialects,
            "aims": {"json": 30_000, "text": 20_000},
            "evtx": evtx_rate(), "loop_iterations_per_cpu_s": calibration(),
