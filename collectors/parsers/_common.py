@@ -583,6 +583,21 @@ def port_or_none(value: Any) -> int | None:
     return int_or_none(value, 0, 65535)
 
 
+def endpoint(ip: Any, port: Any) -> dict[str, Any]:
+    """A nested ``source`` or ``destination`` object from an address and a
+    port as the record gives them (text or numbers; each left out when
+    unusable, so the object may be empty)."""
+    end: dict[str, Any] = {}
+    addr = ip_or_none(ip)
+    if addr:
+        end["ip"] = addr
+    if type(port) is not int or not 0 <= port <= 65535:  # the usual int, without a call
+        port = port_or_none(port)
+    if port is not None:
+        end["port"] = port
+    return end
+
+
 def float_or_none(value: Any) -> float | None:
     kind = type(value)
     if kind is str or kind is float or kind is int:

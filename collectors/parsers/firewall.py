@@ -29,6 +29,7 @@ from ._common import (
     Partial,
     build,
     device_zone,
+    endpoint,
     epoch_text,
     int_or_none,
     ip_or_none,
@@ -74,21 +75,6 @@ def _int_in(text: str, lo: int, hi: int) -> int | None:
     except ValueError:
         return int_or_none(text, lo, hi)
     return n if lo <= n <= hi else None
-
-
-def _endpoint(ip_text: str | None, port_text: str | None) -> dict[str, Any]:
-    """A ``source`` or ``destination`` object from the address and port as
-    the device wrote them (each left out when unusable; maybe empty)."""
-    end: dict[str, Any] = {}
-    if ip_text:
-        ip = ip_or_none(ip_text)
-        if ip:
-            end["ip"] = ip
-    if port_text is not None:
-        port = _int_in(port_text, 0, 65535)
-        if port is not None:
-            end["port"] = port
-    return end
 
 
 _MAX = 2**63 - 1
@@ -351,8 +337,8 @@ def match_fortigate(message: str, ctx: RecordContext) -> Partial | None:
     if name:
         nested["user"] = {"name": name}
 
-    src = _endpoint(srcip, srcport)
-    dst = _endpoint(dstip, dstport)
+    src = endpoint(srcip, srcport)
+    dst = endpoint(dstip, dstport)
     if transip:
         ip = ip_or_none(transip)
         if ip:
@@ -561,10 +547,10 @@ def match_netfilter(message: str) -> Partial | None:
     in_if, out_if = m.group(2, 3)
     proto_text, ttl, ip_id, mac, src_text, spt, dst_text, dpt, length = _nf_values(
         message, m.start(2) - 3)
-    src = _endpoint(src_text, spt)
+    src = endpoint(src_text, spt)
     if "ip" not in src:
         return None
-    dst = _endpoint(dst_text, dpt)
+    dst = endpoint(dst_text, dpt)
     if mac:
         src["mac"] = mac
     if length is not None:

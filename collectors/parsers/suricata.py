@@ -35,9 +35,9 @@ from collectors.record import ParseError, RecordContext
 from ._common import (
     Partial,
     build,
+    endpoint,
     int_or_none,
     ip_or_none,
-    port_or_none,
     text_of,
     timestamp_text,
 )
@@ -86,8 +86,8 @@ def from_object(obj: Any) -> Partial:
     get = obj.get
     eve: dict[str, Any] = {"event_type": et}
     observer: dict[str, Any] = {"vendor": "OISF", "product": "Suricata", "type": "ids"}
-    source: dict[str, Any] = {}
-    destination: dict[str, Any] = {}
+    source = endpoint(get("src_ip"), get("src_port"))
+    destination = endpoint(get("dest_ip"), get("dest_port"))
     network: dict[str, Any] = {}
     # the handlers below add to these; the empty ones are dropped at the end
     n: Nested = {"suricata": {"eve": eve}, "observer": observer, "source": source,
@@ -95,25 +95,6 @@ def from_object(obj: Any) -> Partial:
     # event.* (and message) stay dotted fields: build's own ``event`` object
     # takes them through its compiled shape, cheaper than merging an object
     f: dict[str, Any] = {}
-    # the endpoints and flow keys, inline: a call per field less on every event
-    src_ip = ip_or_none(get("src_ip"))
-    if src_ip:
-        source["ip"] = src_ip
-    dst_ip = ip_or_none(get("dest_ip"))
-    if dst_ip:
-        destination["ip"] = dst_ip
-    # port_or_none's and int_or_none's common case (an int in range) is
-    # tested inline here and below: a call less per number
-    p = get("src_port")
-    if type(p) is not int or not 0 <= p <= 65535:
-        p = port_or_none(p)
-    if p is not None:
-        source["port"] = p
-    p = get("dest_port")
-    if type(p) is not int or not 0 <= p <= 65535:
-        p = port_or_none(p)
-    if p is not None:
-        destination["port"] = p
     v = get("proto")
     if isinstance(v, str) and v:
         network["transport"] = v.lower()
@@ -161,6 +142,7 @@ def from_object(obj: Any) -> Partial:
             n["url"] = url
     # related.ip as ``_common.related`` reads it: source.ip, destination.ip
     # (de-duplicated); no EVE field gives a user
+    src_ip, dst_ip = source.get("ip"), destination.get("ip")
     if src_ip:
         n["related"] = {"ip": [src_ip] if src_ip == dst_ip or not dst_ip else [src_ip, dst_ip]}
     elif dst_ip:

@@ -24,6 +24,7 @@ from collectors.record import ParseError, RecordContext
 from ._common import (
     Partial,
     build,
+    endpoint,
     epoch_text,
     float_or_none,
     int_or_none,
@@ -209,30 +210,13 @@ def from_record(rec: dict[str, Any], path: str) -> Partial:
             raise ParseError(f"Zeek ts out of range: {t}") from None
         stamp = None
     get = rec.get
-    src: dict[str, Any] = {}
-    dst: dict[str, Any] = {}
+    src = endpoint(get("id.orig_h"), get("id.orig_p"))
+    dst = endpoint(get("id.resp_h"), get("id.resp_p"))
     net: dict[str, Any] = {}
     zk: dict[str, Any] = {}
     uid = get("uid")
     if isinstance(uid, str):
         zk["session_id"] = uid
-    ip = ip_or_none(get("id.orig_h"))
-    if ip:
-        src["ip"] = ip
-    ip = ip_or_none(get("id.resp_h"))
-    if ip:
-        dst["ip"] = ip
-    # ports and counts: an int in range (nearly always) is taken without a call
-    port = get("id.orig_p")
-    if type(port) is not int or not 0 <= port <= 65535:
-        port = port_or_none(port)
-    if port is not None:
-        src["port"] = port
-    port = get("id.resp_p")
-    if type(port) is not int or not 0 <= port <= 65535:
-        port = port_or_none(port)
-    if port is not None:
-        dst["port"] = port
     cid = get("community_id")
     if isinstance(cid, str):
         net["community_id"] = cid
