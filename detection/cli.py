@@ -103,24 +103,28 @@ def rules_coverage(paths: list[Path] = typer.Argument(None),
                    backend: list[str] = typer.Option(["sqlite", "opensearch", "elasticsearch"]),
                    as_json: bool = typer.Option(False, "--json"),
                    reasons: bool = typer.Option(False, "--reasons", help="list each miss")) -> None:
-    """Per backend: rules converted / unsupported / failed."""
-    from detection.sigma.convert import compile_rules
+    """Per backend: rules converted / run as SQL (engines) / unsupported / failed."""
+    from detection.sigma.convert import coverage
 
     rs = _ruleset(paths)
     out = {}
     for b in backend:
-        cov = compile_rules(rs, b)
-        out[b] = cov.counts()
+        cov = coverage(rs, b)
+        out[b] = cov["counts"]
         if reasons:
-            out[b]["misses"] = [{"id": r.rule_id, "status": r.status, "reason": r.reason}
-                                for r in cov.misses()]
+            out[b]["misses"] = [{"id": m["rule_id"], "status": m["status"],
+                                 "reason": m["reason"]} for m in cov["misses"]]
+            if "as_sql" in cov:
+                out[b]["misses"] += [{"id": m["rule_id"], "status": "as_sql",
+                                      "reason": m["reason"]} for m in cov["as_sql"]]
     if as_json:
         sys.stdout.write(json.dumps({"rules": len(rs.rules), "load_errors": len(rs.errors),
                                      "backends": out}) + "\n")
         return
-    t = Table("backend", "converted", "unsupported", "failed")
+    t = Table("backend", "converted", "as SQL", "unsupported", "failed")
     for b, c in out.items():
-        t.add_row(b, str(c["converted"]), str(c["unsupported"]), str(c["failed"]))
+        t.add_row(b, str(c["converted"]), str(c.get("as_sql", "-")), str(c["unsupported"]),
+                  str(c["failed"]))
     console.print(t)
 
 

@@ -36,6 +36,12 @@ from detection.sigma.pipelines import (
 from detection.sigma.prefilter import rule_clauses
 
 BACKENDS = ("sqlite", "opensearch", "elasticsearch")
+
+# Engines: log sources whose rules always run as SQL (``engine_exec.run_as_sql``).
+# Defender's events name their data with spaces ("Threat Name"), SigmaHQ's
+# rules without ("ThreatName"); the SQL executor reads both spellings, a
+# Lucene query names one field.  Defender logs are small, so reading them is cheap.
+SQL_LOGSOURCES = frozenset({("windows", None, "windefend")})
 SQL_TABLE = "canhgac_sigma_flat"
 _SQL_PREFIX = f"SELECT * FROM {SQL_TABLE} WHERE "
 _SQL_FIELD = re.compile(r'[`"]' + re.escape(SQL_FIELD_PREFIX) + r'([^`"]+)[`"]')
@@ -174,13 +180,32 @@ def compile_rules(rs: RuleSet, backend_name: str, *, windows: str = "winlog",
     return cov
 
 
+def as_sql(engine: Coverage, sql: Coverage) -> set[str]:
+    """Rules an engine runs as SQL (``engine_exec.run_as_sql``): those it cannot
+    run as Lucene, or of ``SQL_LOGSOURCES``, that convert for SQLite.  (A rule
+    the engine refuses at run time joins them then.)"""
+    return {rid for rid, c in engine.compiled.items()
+            if (c.status != "converted" or c.logsource in SQL_LOGSOURCES)
+            and rid in sql.compiled and sql.compiled[rid].status == "converted"}
+
+
 def coverage(rs: RuleSet, backend_name: str, *, windows: str = "winlog") -> dict[str, Any]:
     """Conversion counts for one backend and the reason behind every miss, as
-    plain data (what the API's rules coverage endpoint returns)."""
+    plain data (what the API's rules coverage endpoint and ``canhgac rules
+    coverage`` give).  On the engines, ``as_sql`` counts the rules that run as
+    SQL instead of Lucene; they are left out of the other counts."""
     cov = compile_rules(rs, backend_name, windows=windows)
-    return {
-        "backend": backend_name,
-        "counts": cov.counts(),
-        "misses": [{"rule_id": r.rule_id, "status": r.status, "reason": r.reason}
-                   for r in sorted(cov.misses(), key=lambda r: r.rule_id)],
-    }
+    sql = (as_sql(cov, compile_rules(rs, "sqlite", windows=windows))
+           if backend_name != "sqlite" else set())
+    counts = Counter(r.status for rid, r in cov.compiled.items() if rid not in sql)
+    out: dict[str, Any] = {"backend": backend_name,
+                           "counts": {s: counts.get(s, 0)
+                                      for s in ("converted", "unsupported", "failed")}}
+    if backend_name != "sqlite":
+        out["counts"]["as_sql"] = len(sql)
+        out["as_sql"] = [{"rule_id": rid, "reason": cov.compiled[rid].reason or
+                          "log source runs as SQL"} for rid in sorted(sql)]
+    out["misses"] = [{"rule_id": r.rule_id, "status": r.status, "reason": r.reason}
+                     for r in sorted(cov.misses(), key=lambda r: r.rule_id)
+                     if r.rule_id not in sql]
+    return out

@@ -8,6 +8,16 @@ failing query's position, so that rule is set aside (and remembered for the
 life of the process, per index and query text) and its chunk re-sent without
 it, instead of falling back to one search per rule.
 
+Rules the engine cannot run (Lucene cannot say "this field equals that
+field", Sigma's ``fieldref``; or the engine refuses the query: a regular
+expression past its automaton limit, a query string past
+``search.query.max_query_string_length``) run as SQL instead (``run_as_sql``):
+the engine selects the events of their log source in the range, page by page,
+and the same prepared SQL the embedded store runs decides, in memory
+(``SQLiteRuleExecutor``).  So a rule matches the same events on every backend
+whenever it converts for SQLite, at the price of reading its log source's
+events.
+
 Log-source prefilter: rules sharing a log source (product/category/service)
 share the conditions our pipelines add for it (channel, event id, ...).  One
 cheap query per log source first asks whether the range holds any such event
@@ -18,11 +28,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from detection.sigma.convert import CompiledRule
-from detection.sigma.sqlite_exec import Match
+from detection.sigma.sqlite_exec import Match, SQLiteRuleExecutor
 from store.base import MAX_PAGE
 from store.errors import QueryError
 from store.query import Sort
@@ -167,4 +178,40 @@ def run_rules(store: Any, rules: Iterable[CompiledRule], *, field: str = "event.
         results = _msearch(store, chunk, bodies, size, sort, broken)
         out += [Match(r.rule_id, d.id, get_path(d.source, "@timestamp"), d.source)
                 for r, docs in zip(chunk, results, strict=True) for d in docs]
+    return out, broken
+
+
+def run_as_sql(store: Any, rules: Iterable[CompiledRule], *, field: str = "event.ingested",
+               gte: str | None = None, lte: str | None = None, backend: str = "opensearch",
+               windows: str = "winlog", batch_size: int = 5000,
+               ) -> tuple[list[Match], dict[str, str]]:
+    """Matches of SQLite-compiled ``rules`` among the engine's events in the
+    range: per log source, its events (``logsource_probe``) read page by page
+    and evaluated in memory by the SQL the embedded store runs.  Returns the
+    matches and the rules that failed (id → reason)."""
+    groups: dict[Any, list[CompiledRule]] = defaultdict(list)
+    for r in rules:
+        if r.status == "converted":
+            groups[r.logsource].append(r)
+    rng = {k: v for k, v in (("gte", gte), ("lte", lte)) if v}
+    out: list[Match] = []
+    broken: dict[str, str] = {}
+    for key, group in groups.items():
+        probe = logsource_probe(key, backend, windows)
+        query = {"bool": {"must": [{"query_string": {"query": probe}}] if probe else [],
+                          "filter": [{"range": {field: rng}}] if rng else []}}
+        ex = SQLiteRuleExecutor(group, windows)
+        try:
+            batch: list[dict[str, Any]] = []
+            for doc in store.scan_native("events", query, sort=[Sort("@timestamp", "asc")]):
+                batch.append(doc.source)
+                if len(batch) == batch_size:
+                    out += ex.evaluate(batch)
+                    batch = []
+            out += ex.evaluate(batch)
+        except QueryError as exc:
+            broken.update((r.rule_id, str(exc)) for r in group)
+        finally:
+            broken.update(ex.broken)
+            ex.close()
     return out, broken

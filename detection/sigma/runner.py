@@ -9,6 +9,9 @@ never skips), deterministic alert ids (a re-read never duplicates).
 * Engine: ``_msearch`` batches of rules (``engine_exec``: only the rules
   whose log source has events in the range) over ``event.ingested`` in
   ``(checkpoint - lookback, now]``; the checkpoint is ``now`` of the pass.
+  Rules the engine cannot run (not expressible in Lucene, or refused by the
+  engine) but that convert for SQLite run as SQL over their log source's
+  events (``engine_exec.run_as_sql``).
 * Correlations: after each pass, each correlation with new base matches
   takes the base matches with ``@timestamp`` in ``[earliest new match - reach,
   latest + reach]`` and windows slide (``correlation``); the checkpoint keeps,
@@ -51,8 +54,8 @@ from typing import Any
 
 from detection.alerts import ENTITY_FIELDS, build_alert, rule_meta, write_alerts
 from detection.sigma import correlation as corr_mod
-from detection.sigma.convert import Coverage, compile_rules
-from detection.sigma.engine_exec import run_rules
+from detection.sigma.convert import SQL_LOGSOURCES, Coverage, compile_rules
+from detection.sigma.engine_exec import run_as_sql, run_rules
 from detection.sigma.loader import RuleSet, rule_id
 from detection.sigma.parallel import ExecutorPool
 from detection.sigma.sqlite_exec import (
@@ -133,6 +136,7 @@ class SigmaDetector:
         self._sqlite: SQLiteRuleExecutor | None = None
         self._pool: ExecutorPool | None = None
         self._base_executors: dict[frozenset[str], SQLiteRuleExecutor] = {}
+        self._sql: dict[str, Any] = {}  # engine: SQLite conversions (``_sql_compiled``)
         self.keep_fields = self._fields_kept()
 
     def _fields_kept(self) -> tuple[str, ...]:
@@ -295,8 +299,7 @@ class SigmaDetector:
             pos = cp.get("position")
             gte = format_timestamp(parse_timestamp(pos) - self.lookback) if pos else None
             lte = format_timestamp(now)
-            matches, broken = run_rules(self.store, self._compiled(needed), gte=gte, lte=lte,
-                                        backend=self.backend, windows=self.windows)
+            matches, broken = self._engine_matches(needed, "event.ingested", gte, lte)
             result.broken.update(broken)
             self._raise(matches, enabled, result)
             new_matches += [m for m in matches if m.rule_id in correlated]
@@ -407,8 +410,7 @@ class SigmaDetector:
         pass's events: only events up to ``max_rowid`` are read and evaluated,
         by an executor of the ``base`` rules alone."""
         if self.backend != "sqlite":
-            found = run_rules(self.store, self._compiled(base), field="@timestamp",
-                              gte=gte, lte=lte, backend=self.backend, windows=self.windows)[0]
+            found = self._engine_matches(base, "@timestamp", gte, lte)[0]
             return [self._slim(m) for m in found]
         out: list[Match] = []
         if known is not None and max_rowid is not None:
@@ -423,6 +425,36 @@ class SigmaDetector:
         for docs in batches:
             out += [self._slim(m) for m in ex.evaluate(docs) if m.rule_id in base]
         return out
+
+    def _engine_matches(self, ids: set[str], field: str, gte: str | None,
+                        lte: str | None) -> tuple[list[Match], dict[str, str]]:
+        """Engine: matches of rules ``ids`` with ``gte <= field <= lte`` and the
+        rules that failed.  Rules the engine cannot run (not converted for it,
+        or refused by it) run as SQL when they convert for SQLite."""
+        on_engine = [c for c in self._compiled(ids) if c.logsource not in SQL_LOGSOURCES]
+        matches, broken = run_rules(self.store, on_engine, field=field, gte=gte,
+                                    lte=lte, backend=self.backend, windows=self.windows)
+        ran = {c.rule_id for c in on_engine}
+        as_sql = {rid for rid in ids if rid in self.ruleset.rules and (
+            rid in broken or rid not in ran)}
+        if as_sql:
+            rules = [c for c in self._sql_compiled(as_sql).values() if c.status == "converted"]
+            found, failed = run_as_sql(self.store, rules, field=field, gte=gte, lte=lte,
+                                       backend=self.backend, windows=self.windows)
+            matches += found
+            for r in rules:
+                broken.pop(r.rule_id, None)
+            broken.update(failed)
+        return matches, broken
+
+    def _sql_compiled(self, ids: set[str]) -> dict[str, Any]:
+        """Engine: SQLite conversions of rules ``ids`` (the conversion cache
+        makes a repeat cheap; kept for the life of the detector)."""
+        missing = ids - self._sql.keys()
+        if missing:
+            self._sql.update(compile_rules(self.ruleset, "sqlite", windows=self.windows,
+                                           only=missing).compiled)
+        return {rid: self._sql[rid] for rid in ids if rid in self._sql}
 
     def _scan_batches(self, gte: str, lte: str) -> Any:
         batch: list[dict[str, Any]] = []

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -482,6 +482,21 @@ class EngineStore(Store):
         body = self._native_body(coll, native, size, sort)
         self._ensure()
         return tr.read_hits(self._search(name, body))
+
+    def scan_native(self, name: str, native: Any, *, sort: list[Sort] | None = None,
+                    page_size: int = 1000) -> Iterator[Document]:
+        """Every document a native query matches, page by page (``search_after``
+        on ``sort``, then the id): ``search_native`` without its page limit."""
+        coll = collection(name)
+        body = self._native_body(coll, native, page_size, sort)
+        self._ensure()
+        while True:
+            response = self._search(name, body)
+            yield from tr.read_hits(response)
+            hits = response.get("hits", {}).get("hits", [])
+            if len(hits) < page_size:
+                return
+            body["search_after"] = hits[-1]["sort"]
 
     def msearch_native(self, name: str, natives: list[Any], *, size: int = DEFAULT_PAGE,
                        sort: list[Sort] | None = None) -> list[list[Document]]:

@@ -486,6 +486,21 @@ def test_caseless_subfields_and_native_queries(store: EngineStore) -> None:
 
 @live
 @pytest.mark.engine
+def test_scan_native_pages_past_one_page(store: EngineStore) -> None:
+    docs = [event(f"s-{i:04d}", i / 60, labels={"run": "s" if i % 10 else "other"})
+            for i in range(2_500)]
+    store.bulk("events", docs, refresh=True)
+    got = [d.id for d in store.scan_native("events", "labels.run:s",
+                                           sort=[Sort("@timestamp", "asc")], page_size=400)]
+    want = [d["event"]["id"] for d in docs if d["labels"]["run"] == "s"]
+    assert got == want  # 2,250 documents over six pages, in order, none twice
+    assert list(store.scan_native("events", "labels.run:none")) == []
+    with pytest.raises(QueryError):
+        list(store.scan_native("events", {"range": {"@timestamp": {"gte": "not a date"}}}))
+
+
+@live
+@pytest.mark.engine
 def test_delete_by_query_and_count(store: EngineStore) -> None:
     docs = [{"id": f"dbq-{i}", "@timestamp": ts(i), "status": "old" if i < 7 else "new"}
             for i in range(10)]
