@@ -11,7 +11,7 @@ OPENSEARCH := tools/opensearch/opensearch.sh
 PYTEST_ARGS ?=
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help venv install install-dev system-deps demo test test-sqlite lint format bench engine-start engine-stop clean
+.PHONY: help venv install install-dev system-deps demo test test-sqlite conformance lint format bench engine-start engine-stop clean
 
 # Debian packages the tests need: tshark (packet captures; the setuid
 # question preseeded to "no"), docker-compose (validates docker-compose.yml;
@@ -23,6 +23,7 @@ help:
 	@echo "make demo    install and run the demo on the embedded store"
 	@echo "make test    install what the tests need, start a test OpenSearch, run every test"
 	@echo "make bench   run the benchmarks (one JSON line each)"
+	@echo "make conformance  SigmaHQ's regression cases on SQLite and OpenSearch (needs ../shared)"
 	@echo "make lint    ruff check"
 
 $(VENV)/.created:
@@ -84,6 +85,17 @@ test: install-dev system-deps
 # The suite on the embedded store only (no JVM): quick local runs.
 test-sqlite: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# SigmaHQ's regression cases (../shared/data) through hunt on SQLite and on a
+# test OpenSearch node, both ways of evaluating there; prints each pass rate.
+conformance: install-dev
+	$(OPENSEARCH) fetch
+	@set -o pipefail; \
+	$(OPENSEARCH) start || exit 1; \
+	export CANHGAC_TEST_OPENSEARCH_URL=$$($(OPENSEARCH) url) CANHGAC_TEST_CONFORMANCE=1; \
+	$(PY) -m pytest -s -q tests/detection/test_sigma_conformance.py; rc=$$?; \
+	$(OPENSEARCH) stop || true; \
+	exit $$rc
 
 # Every benchmark prints one JSON line; BENCH_ARGS go to store_ingest.
 BENCHES := parsers pcap syslog_load detect hunt incidents crawl nlp api

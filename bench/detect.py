@@ -35,6 +35,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -156,10 +157,39 @@ def engine_rate(url: str, compiled: list, docs: list[dict]) -> dict:
         st.drop_namespace()
 
 
+def engine_pass_rate(url: str, rs: Any, docs: list[dict], evaluation: str) -> dict:
+    """One detection pass (``SigmaDetector.run_once``, alerts written) over
+    ``docs`` already in a fresh OpenSearch namespace, rules evaluated as
+    ``evaluation`` (``queries``: Lucene in the engine; ``stream``: the events
+    read once and evaluated as SQL in this process)."""
+    from detection.sigma.runner import SigmaDetector
+    from store.engine import EngineStore
+
+    st = EngineStore(url, product="opensearch", namespace="bench" + uuid.uuid4().hex[:8])
+    st.init()
+    try:
+        st.bulk("events", docs, mode="create", refresh=True)
+        det = SigmaDetector(st, rs, lookback_seconds=10 * 365 * 86400,
+                            engine_evaluation=evaluation)
+        t = time.perf_counter()
+        res = det.run_once()
+        dt = time.perf_counter() - t
+        det.close()
+        return {"evaluation": evaluation, "events": len(docs), "seconds": round(dt, 2),
+                "events_per_s": round(len(docs) / dt, 1), "matches": res.matches,
+                "alerts_written": res.alerts_written, "broken": len(res.broken)}
+    finally:
+        st.drop_namespace()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--opensearch", default=os.environ.get("CANHGAC_TEST_OPENSEARCH_URL"))
+    ap.add_argument("--engine-only", action="store_true",
+                    help="only the OpenSearch passes (queries vs stream)")
+    ap.add_argument("--engine-events", type=int, default=3000,
+                    help="events of the OpenSearch pass with queries (stream gets --events)")
     args = ap.parse_args()
     if not SIGMAHQ.is_dir():
         print(json.dumps({"skipped": f"{SIGMAHQ} absent"}))
@@ -180,6 +210,12 @@ def main() -> None:
     conv_sql_warm_s = time.perf_counter() - t
     sql_rules = [c for c in cov_sql.compiled.values() if c.status == "converted"]
     docs = events(args.events)
+    if args.engine_only and args.opensearch:
+        print(json.dumps({"bench": "detect", "rules_loaded": len(rs.rules), "opensearch_pass": [
+            engine_pass_rate(args.opensearch, rs, docs[:args.engine_events], "queries"),
+            engine_pass_rate(args.opensearch, rs, docs[:args.engine_events], "stream"),
+            engine_pass_rate(args.opensearch, rs, docs, "stream")]}))
+        return
     out: dict = {"bench": "detect", "python": platform.python_version(), "cpus": os.cpu_count(),
                  "rules_loaded": len(rs.rules), "load_s": round(load_s, 1),
                  "load_warm_s": round(load_warm_s, 2),
@@ -218,6 +254,10 @@ def main() -> None:
         out["opensearch_full"] = engine_rate(args.opensearch, os_rules, docs)
         out["opensearch_by_rules"] = [engine_rate(args.opensearch, os_rules[:k], docs[:5000])
                                       for k in (250, 1000)]
+        out["opensearch_pass"] = [
+            engine_pass_rate(args.opensearch, rs, docs[:args.engine_events], "queries"),
+            engine_pass_rate(args.opensearch, rs, docs[:args.engine_events], "stream"),
+            engine_pass_rate(args.opensearch, rs, docs, "stream")]
     print(json.dumps(out))
 
 

@@ -175,7 +175,7 @@ def _detector(shard: str | None = None, jobs: int | None = None):
     return d, SigmaDetector(st, _ruleset(), windows=d.windows_pipeline, batch_size=d.batch_size,
                             lookback_seconds=d.lookback_seconds,
                             max_alert_events=d.max_alert_events, shard=share,
-                            jobs=jobs or d.jobs)
+                            jobs=jobs or d.jobs, engine_evaluation=d.engine_evaluation)
 
 
 @detect_app.command("once")
@@ -231,12 +231,16 @@ def hunt_cmd(paths: list[Path] = typer.Argument(..., help="files or folders"),
     for p in rs.errors:
         err.print(str(p), markup=False)
     store = None
+    evaluation = "stream"
     if use_store:
         from canhgac.cli import open_store
 
-        store = open_store(_cfg())
+        cfg = _cfg()
+        store = open_store(cfg)
+        evaluation = cfg.detection.engine_evaluation
     try:
-        res = hunt(list(paths), rs, fmt=fmt, store=store, jobs=jobs or os.cpu_count() or 1)
+        res = hunt(list(paths), rs, fmt=fmt, store=store, jobs=jobs or os.cpu_count() or 1,
+                   engine_evaluation=evaluation)
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

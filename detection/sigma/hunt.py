@@ -42,9 +42,11 @@ class HuntResult:
 
 
 def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store | None = None,
-         workdir: Path | None = None, jobs: int = 1) -> HuntResult:
+         workdir: Path | None = None, jobs: int = 1,
+         engine_evaluation: str = "stream") -> HuntResult:
     """Ingest ``paths`` (into ``store`` or a fresh SQLite file) and run every
-    rule; ``jobs`` processes evaluate when there are several batches of events."""
+    rule; ``jobs`` processes evaluate when there are several batches of events
+    (SQLite); ``engine_evaluation`` as ``SigmaDetector``'s (engines)."""
     from collectors.ingest import ingest
 
     own = store is None
@@ -59,7 +61,8 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
         summary = ingest(store, paths, fmt)
         store.refresh("events")
         ingested = time.perf_counter()
-        det = SigmaDetector(store, ruleset, lookback_seconds=10 * 365 * 86400, jobs=jobs)
+        det = SigmaDetector(store, ruleset, lookback_seconds=10 * 365 * 86400, jobs=jobs,
+                            engine_evaluation=engine_evaluation)
         before = {d.id for d in store.scan("alerts")} if not own else set()
         try:
             res = det.run_once()

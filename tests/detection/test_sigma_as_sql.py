@@ -105,7 +105,9 @@ def alert_events(store: Any, rule: str) -> list[str]:
                   for e in d.source["event_ids"])
 
 
-def test_rules_lucene_cannot_run_match_as_on_sqlite(store: Any, rules: Path) -> None:
+@pytest.mark.parametrize("evaluation", ["queries", "stream"])
+def test_rules_lucene_cannot_run_match_as_on_sqlite(store: Any, rules: Path,
+                                                     evaluation: str) -> None:
     assert len(LONG_RULE) > 60_000
     store.bulk("events", [
         proc(1, "C:\\Windows\\notepad.exe", "notepad x.txt", "CITY\\an", "CITY\\admin"),
@@ -119,7 +121,8 @@ def test_rules_lucene_cannot_run_match_as_on_sqlite(store: Any, rules: Path) -> 
         defender(7, "Virus:DOS/EICAR_Test_File"),
         defender(8, "Trojan:Win32/Wacatac"),
     ], mode="create", refresh=True)
-    det = SigmaDetector(store, load_rules([rules]), lookback_seconds=3600)
+    det = SigmaDetector(store, load_rules([rules]), lookback_seconds=3600,
+                        engine_evaluation=evaluation)
     first = det.run_once(now=T0 + timedelta(minutes=1))
     assert not first.broken
     assert alert_events(store, FIELDREF) == ["p-1"]

@@ -21,8 +21,18 @@ ORDERED = "66666666-6666-4666-8666-666666666666"
 TEMPORAL = "77777777-7777-4777-8777-777777777777"
 
 
-def detector(store, **kw) -> SigmaDetector:
-    return SigmaDetector(store, load_rules([RULES]), lookback_seconds=3600, **kw)
+@pytest.fixture(params=["queries", "stream"])
+def evaluation(request: pytest.FixtureRequest, backend: str) -> str:
+    """How the engines evaluate rules: Lucene queries in the engine, or the
+    pass's events streamed to the worker and evaluated as SQL."""
+    if backend == "sqlite" and request.param == "stream":
+        pytest.skip("stream evaluation is for the engines: SQLite always evaluates as SQL")
+    return request.param
+
+
+def detector(store, evaluation: str = "queries", **kw) -> SigmaDetector:
+    return SigmaDetector(store, load_rules([RULES]), lookback_seconds=3600,
+                         engine_evaluation=evaluation, **kw)
 
 
 def alerts_of(store, rule: str) -> list[dict]:
@@ -38,7 +48,7 @@ def test_broken_rule_reported_with_file_and_line() -> None:
     assert "88888888-8888-4888-8888-888888888888" not in rs.rules
 
 
-def test_one_alert_per_match_through_overlap_and_restart(store) -> None:
+def test_one_alert_per_match_through_overlap_and_restart(store, evaluation: str) -> None:
     events = [
         sysmon_proc(1, "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\PowerShell.EXE",
                     "powershell.exe -nop -ENC SQBFAFgA", at=1),
@@ -47,7 +57,7 @@ def test_one_alert_per_match_through_overlap_and_restart(store) -> None:
                     "powershell -enc AAAA", user="NT AUTHORITY\\SYSTEM", at=3),  # filtered
     ]
     store.bulk("events", events, mode="create", refresh=True)
-    det = detector(store)
+    det = detector(store, evaluation)
     first = det.run_once(now=T0 + timedelta(minutes=1))
     assert first.per_rule[PROC] == 1
     got = alerts_of(store, PROC)
@@ -60,7 +70,7 @@ def test_one_alert_per_match_through_overlap_and_restart(store) -> None:
     assert alert["host"]["name"] == "ws-01" and alert["status"] == "open"
     # Overlap: the same events again in the next pass, then a restart (new detector).
     det.run_once(now=T0 + timedelta(minutes=2))
-    restarted = detector(store)
+    restarted = detector(store, evaluation)
     restarted.run_once(now=T0 + timedelta(minutes=3))
     assert len(alerts_of(store, PROC)) == 1
     # A new matching event after the restart: exactly one more alert.
@@ -78,7 +88,7 @@ def test_disabled_rule_raises_nothing(store) -> None:
     assert alerts_of(store, PROC) == []
 
 
-def test_correlations_fire_across_bucket_edge_once(store) -> None:
+def test_correlations_fire_across_bucket_edge_once(store, evaluation: str) -> None:
     # Five failures from one ip straddling the minute edge at T0+10s, by three users.
     evs = [ssh(i, "failure", "203.0.113.7", f"u{i % 3}", at=6 + i * 2) for i in range(5)]
     # Near miss: four failures from another ip.
@@ -87,10 +97,10 @@ def test_correlations_fire_across_bucket_edge_once(store) -> None:
     evs += [ssh(20, "success", "203.0.113.7", "u1", at=20),
             ssh(21, "success", "198.51.100.20", "bob", at=21)]
     store.bulk("events", evs, mode="create", refresh=True)
-    det = detector(store)
+    det = detector(store, evaluation)
     det.run_once(now=T0 + timedelta(minutes=1))
     det.run_once(now=T0 + timedelta(minutes=2))  # overlap: nothing new
-    detector(store).run_once(now=T0 + timedelta(minutes=3))  # restart
+    detector(store, evaluation).run_once(now=T0 + timedelta(minutes=3))  # restart
     brute = alerts_of(store, BRUTE)
     assert len(brute) == 1
     assert brute[0]["source"]["ip"] == "203.0.113.7"
