@@ -148,6 +148,9 @@ class SigmaDetector:
         self._base_executors: dict[frozenset[str], SQLiteRuleExecutor] = {}
         self._sql: dict[str, Any] = {}  # engine: SQLite conversions (``_sql_compiled``)
         self._stream_executors: dict[frozenset[str], SQLiteRuleExecutor] = {}
+        # Stream: ids of recent events evaluated with ``_seen_rules`` (``_streamed``).
+        self._seen: set[str] = set()
+        self._seen_rules: frozenset[str] | None = None
         self.keep_fields = self._fields_kept()
 
     def _fields_kept(self) -> tuple[str, ...]:
@@ -310,9 +313,11 @@ class SigmaDetector:
             pos = cp.get("position")
             gte = format_timestamp(parse_timestamp(pos) - self.lookback) if pos else None
             lte = format_timestamp(now)
-            matches, broken = self._engine_matches(
-                needed, "event.ingested", gte, lte,
-                stream=self.engine_evaluation == "stream")
+            if self.engine_evaluation == "stream":
+                matches, broken, result.events = self._streamed(
+                    needed, "event.ingested", gte, lte, after=pos)
+            else:
+                matches, broken = self._engine_matches(needed, "event.ingested", gte, lte)
             result.broken.update(broken)
             self._raise(matches, enabled, result)
             new_matches += [m for m in matches if m.rule_id in correlated]
@@ -445,15 +450,12 @@ class SigmaDetector:
             out += [self._slim(m) for m in ex.evaluate(docs) if m.rule_id in base]
         return out
 
-    def _engine_matches(self, ids: set[str], field: str, gte: str | None, lte: str | None,
-                        stream: bool = False) -> tuple[list[Match], dict[str, str]]:
+    def _engine_matches(self, ids: set[str], field: str, gte: str | None,
+                        lte: str | None) -> tuple[list[Match], dict[str, str]]:
         """Engine: matches of rules ``ids`` with ``gte <= field <= lte`` and the
-        rules that failed.  ``stream``: every rule as SQL over the events read
-        once (``_streamed``); otherwise as Lucene queries, and rules the engine
-        cannot run (not converted for it, or refused by it) as SQL when they
-        convert for SQLite."""
-        if stream:
-            return self._streamed(ids, field, gte, lte)
+        rules that failed, as Lucene queries; rules the engine cannot run (not
+        converted for it, or refused by it) run as SQL when they convert for
+        SQLite."""
         on_engine = [c for c in self._compiled(ids) if c.logsource not in SQL_LOGSOURCES]
         matches, broken = run_rules(self.store, on_engine, field=field, gte=gte,
                                     lte=lte, backend=self.backend, windows=self.windows)
@@ -470,29 +472,69 @@ class SigmaDetector:
             broken.update(failed)
         return matches, broken
 
-    def _streamed(self, ids: set[str], field: str, gte: str | None,
-                  lte: str | None) -> tuple[list[Match], dict[str, str]]:
-        """Engine, ``engine_evaluation="stream"``: the events in the range read
-        once, page by page, and every rule of ``ids`` evaluated on them in
-        memory by the SQL the embedded store runs (one executor, kept)."""
+    def _streamed(self, ids: set[str], field: str, gte: str | None, lte: str | None,
+                  after: str | None = None) -> tuple[list[Match], dict[str, str], int]:
+        """Engine, ``engine_evaluation="stream"``: every rule of ``ids`` evaluated
+        in memory, by the SQL the embedded store runs (one executor, kept), on
+        the events with ``gte <= field <= lte`` read page by page.  Returns the
+        matches, the rules that failed and how many events were evaluated.
+
+        The overlap ``[gte, after]`` (the lookback before the checkpoint
+        ``after``) was read by earlier passes: it is read as ids only, and only
+        the events this process has not evaluated with the same rules (late
+        arrivals; everything after a restart or a change of rules) are fetched
+        and evaluated.  Without this, a 300 s lookback and a 60 s interval
+        would evaluate every event six times.  What is remembered is bounded
+        by the next pass's overlap."""
         rules = frozenset(rid for rid in ids if rid in self.ruleset.rules)
         ex = self._stream_executors.get(rules)
         if ex is None:
             ex = SQLiteRuleExecutor([c for c in self._sql_compiled(set(rules)).values()
                                      if c.status == "converted"], self.windows)
             self._stream_executors[rules] = ex
-        rng = {k: v for k, v in (("gte", gte), ("lte", lte)) if v}
-        query = {"bool": {"filter": [{"range": {field: rng}}] if rng else []}}
+        seen = self._seen if self._seen_rules == rules else set()
+        keep: set[str] = set()  # the ids the next pass's overlap may hold
+        keep_from = parse_timestamp(lte) - self.lookback if lte else None
         out: list[Match] = []
         batch: list[dict[str, Any]] = []
-        for doc in self.store.scan_native("events", query, sort=[Sort(field, "asc")],
-                                          page_size=self.batch_size):
+        evaluated = 0
+
+        def evaluate() -> None:
+            nonlocal batch, evaluated
+            out.extend(ex.evaluate(batch))
+            evaluated += len(batch)
+            batch = []
+
+        def scan(query: dict[str, Any], source: bool = True) -> Iterator[Any]:
+            return self.store.scan_native("events", query, sort=[Sort(field, "asc")],
+                                          page_size=self.batch_size, source=source)
+
+        def in_range(**rng: str | None) -> dict[str, Any]:
+            bounds = {k: v for k, v in rng.items() if v}
+            return {"bool": {"filter": [{"range": {field: bounds}}] if bounds else []}}
+
+        if after and seen:
+            overlap = [d.id for d in scan(in_range(gte=gte, lte=after), source=False)]
+            keep.update(overlap)
+            late = [i for i in overlap if i not in seen]
+            for start in range(0, len(late), self.batch_size):
+                for doc in scan({"ids": {"values": late[start:start + self.batch_size]}}):
+                    batch.append(doc.source)
+                evaluate()
+            fresh = scan(in_range(gt=after, lte=lte))
+        else:
+            fresh = scan(in_range(gte=gte, lte=lte))
+        for doc in fresh:
             batch.append(doc.source)
+            if keep_from is not None:
+                at = get_path(doc.source, field)
+                if at and parse_timestamp(at) >= keep_from:
+                    keep.add(doc.id)
             if len(batch) == self.batch_size:
-                out += ex.evaluate(batch)
-                batch = []
-        out += ex.evaluate(batch)
-        return out, dict(ex.broken)
+                evaluate()
+        evaluate()
+        self._seen, self._seen_rules = keep, rules
+        return out, dict(ex.broken), evaluated
 
     def _sql_compiled(self, ids: set[str]) -> dict[str, Any]:
         """Engine: SQLite conversions of rules ``ids`` (the conversion cache

@@ -484,11 +484,14 @@ class EngineStore(Store):
         return tr.read_hits(self._search(name, body))
 
     def scan_native(self, name: str, native: Any, *, sort: list[Sort] | None = None,
-                    page_size: int = 1000) -> Iterator[Document]:
+                    page_size: int = 1000, source: bool = True) -> Iterator[Document]:
         """Every document a native query matches, page by page (``search_after``
-        on ``sort``, then the id): ``search_native`` without its page limit."""
+        on ``sort``, then the id): ``search_native`` without its page limit.
+        ``source=False``: ids only (each document's ``source`` is empty)."""
         coll = collection(name)
         body = self._native_body(coll, native, page_size, sort)
+        if not source:
+            body["_source"] = False
         self._ensure()
         while True:
             response = self._search(name, body)
