@@ -55,23 +55,46 @@ CMDS = ["/c dir", "-nop -w hidden -enc SQBFAFgA", "-urlcache -split -f http://x/
         "add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v x /d c:\\x.exe"]
 
 
-def events(n: int, seed: int = 7) -> list[dict]:
+# Everyday processes as Windows starts them: (image, parent, command line),
+# for inputs where most events are ordinary (``events(..., ordinary=...)``).
+ORDINARY = [
+    ("C:\\Windows\\explorer.exe", "C:\\Windows\\System32\\userinit.exe",
+     "C:\\Windows\\Explorer.EXE"),
+    ("C:\\Program Files\\Mozilla Firefox\\firefox.exe", "C:\\Windows\\explorer.exe",
+     "-contentproc --channel=1 -isForBrowser tab"),
+    ("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\System32\\services.exe",
+     "-k netsvcs -p -s Schedule"),
+    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+     "C:\\Windows\\explorer.exe", "/n \"C:\\Users\\an\\Documents\\report.docx\""),
+]
+
+
+def events(n: int, seed: int = 7, ordinary: float = 0.0) -> list[dict]:
+    """``n`` Sysmon events; a share ``ordinary`` of them everyday activity
+    (browsers, Office, services), the rest drawn from a suspicious-heavy mix."""
     rnd = random.Random(seed)
     out = []
     for i in range(n):
         eid = rnd.choice(["1", "1", "1", "3", "11", "13"])
-        img = rnd.choice(IMAGES)
+        plain = ordinary > 0 and rnd.random() < ordinary  # the default draws as before
+        img, parent, cmd = (rnd.choice(ORDINARY) if plain else
+                            (rnd.choice(IMAGES), "", ""))
         data = {"Image": img, "User": rnd.choice(["CITY\\an", "NT AUTHORITY\\SYSTEM"]),
                 "ProcessId": str(rnd.randint(100, 9000))}
         if eid == "1":
-            data |= {"CommandLine": f"\"{img}\" {rnd.choice(CMDS)}",
-                     "ParentImage": rnd.choice(IMAGES), "OriginalFileName": img.rsplit("\\")[-1],
-                     "IntegrityLevel": "Medium"}
+            data |= {"CommandLine": f"\"{img}\" {cmd if plain else rnd.choice(CMDS)}",
+                     "ParentImage": parent if plain else rnd.choice(IMAGES),
+                     "OriginalFileName": img.rsplit("\\")[-1], "IntegrityLevel": "Medium"}
         elif eid == "3":
             data |= {"DestinationIp": f"203.0.113.{rnd.randint(1, 254)}",
-                     "DestinationPort": str(rnd.choice([80, 443, 445, 4444]))}
+                     "DestinationPort": "443" if plain else str(rnd.choice([80, 443, 445, 4444]))}
+        elif eid == "11" and plain:
+            data |= {"TargetFilename": f"C:\\Users\\an\\Documents\\notes-{i}.docx"}
         elif eid == "11":
             data |= {"TargetFilename": f"C:\\Users\\an\\AppData\\Local\\Temp\\f{i}.tmp"}
+        elif plain:
+            data |= {"TargetObject": "HKCU\\SOFTWARE\\Mozilla\\Firefox\\Launcher\\x",
+                     "Details": "QWORD (0x00000001-0x00000000)", "EventType": "SetValue"}
         else:
             data |= {"TargetObject": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
                      "Details": "C:\\x.exe", "EventType": "SetValue"}

@@ -34,9 +34,9 @@ from detection.sigma.hunt import hunt
 from detection.sigma.loader import load_rules
 
 
-def write_input(path: Path, n: int) -> None:
+def write_input(path: Path, n: int, ordinary: float = 0.0) -> None:
     with path.open("wb") as f:
-        for doc in events(n):
+        for doc in events(n, ordinary=ordinary):
             doc = dict(doc)
             doc.pop("event", None)  # the collector gives ids and ingest times itself
             f.write(orjson.dumps(doc) + b"\n")
@@ -58,6 +58,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--rules", type=Path, default=SIGMAHQ / "rules" / "windows")
+    ap.add_argument("--ordinary", type=float, default=0.0,
+                    help="share of everyday events (browsers, Office, services); the rest "
+                         "come from a suspicious-heavy mix (0: about 0.6 alerts per event)")
     args = ap.parse_args()
     if not args.rules.exists():
         print(json.dumps({"skipped": f"{args.rules} absent"}))
@@ -65,11 +68,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="canhgac-bench-hunt-"))
     os.environ.setdefault("CANHGAC_SIGMA_CACHE", str(work / "cache"))
     path = work / "sysmon.jsonl"
-    write_input(path, args.events)
+    write_input(path, args.events, args.ordinary)
     rs = load_rules([args.rules])
     compile_rules(rs, "sqlite")  # warm the conversion cache
     out = {"bench": "hunt", "python": platform.python_version(), "cpus": os.cpu_count(),
-           "rules": len(rs.rules), "events": args.events,
+           "rules": len(rs.rules), "events": args.events, "ordinary": args.ordinary,
            "input_mb": round(path.stat().st_size / 1e6, 1), "runs": []}
     for jobs in sorted({1, os.cpu_count() or 1}):
         out["runs"].append(timed_hunt(path, rs, jobs, args.events, work))

@@ -16,7 +16,7 @@ Lines longer than ``MAX_LINE`` bytes are dead-lettered (bounded), not parsed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from collectors.readers import (
     read_records,
     whole_document,
 )
-from store.base import Store
+from store.base import BulkResult, DocumentError, Store
+from store.schema import collection, prepare_document
 
 BATCH = 1000
 FORMATS = ("auto", "syslog", "auth", "firewall", "web", "eve", "zeek", "winjson", "evtx", "pcap")
@@ -103,12 +104,19 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise FileNotFoundError(f"no such file or folder: {p}")
 
 
+# Where a batch of events goes: the store's bulk write, or (``events_of``) a
+# check that keeps them in memory.  Its result's errors become dead letters.
+Writer = Callable[[list[dict[str, Any]]], BulkResult]
+
+
 class _Sink:
-    """Batches events to the store and turns failures into dead letters."""
+    """Batches events to the store (or ``write``) and turns failures into dead
+    letters."""
 
     def __init__(self, store: Store, summary: FileSummary, source: str,
-                 batch: int = BATCH) -> None:
+                 batch: int = BATCH, write: Writer | None = None) -> None:
         self.store, self.summary, self.source, self.batch = store, summary, source, batch
+        self.write = write or (lambda events: store.bulk("events", events, mode="create"))
         self.events: list[dict[str, Any]] = []
         self.raws: list[tuple[bytes | str, Any]] = []
 
@@ -127,7 +135,7 @@ class _Sink:
     def flush(self) -> None:
         if not self.events:
             return
-        result = self.store.bulk("events", self.events, mode="create")
+        result = self.write(self.events)
         self.summary.events_written += result.written
         self.summary.already_present += result.existing
         for err in result.errors:
@@ -151,9 +159,64 @@ def ingest(store: Store, paths: Iterable[Path | str], fmt: str = "auto", *,
     return summary
 
 
+def events_of(store: Store, paths: Iterable[Path | str], fmt: str = "auto", *,
+              summary: IngestSummary | None = None,
+              batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """The events of every file under ``paths``, parsed and checked as
+    ``ingest`` would store them (``store.schema.prepare_document``), without
+    storing them: for a hunt that evaluates them in memory.  Unreadable parts
+    and rejected events are dead letters in ``store`` as with ``ingest``;
+    ``summary`` (when given) gets each file's counts (``events_written``: the
+    events given out).  Ids come from each file's path and offsets, so the
+    same records in two files are two events, here as in a store."""
+    if fmt not in FORMATS:
+        get_parser(fmt)
+    coll = collection("events")
+    out: list[dict[str, Any]] = []
+
+    def keep(events: list[dict[str, Any]]) -> BulkResult:
+        result = BulkResult()
+        for i, doc in enumerate(events):
+            doc, problems = prepare_document(coll, doc)
+            if problems:
+                result.errors.append(DocumentError(i, None, "; ".join(problems)))
+                continue
+            out.append(doc)
+            result.written += 1
+        return result
+
+    for path in iter_files(Path(p) for p in paths):
+        steps = _ingest_file(store, path, fmt, None, batch, keep)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                fs: FileSummary = done.value
+                break
+            yield from out
+            out.clear()
+        yield from out
+        out.clear()
+        if summary is not None:
+            summary.files.append(fs)
+
+
 def ingest_file(store: Store, path: Path, fmt: str = "auto", *,
                 progress: Progress | None = None, batch: int = BATCH) -> FileSummary:
     """Ingest one file (see ``ingest``)."""
+    steps = _ingest_file(store, path, fmt, progress, batch, None)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _ingest_file(store: Store, path: Path, fmt: str, progress: Progress | None, batch: int,
+                 write: Writer | None) -> Generator[None, None, FileSummary]:
+    """``ingest_file`` with batches going to ``write``: yields after each
+    record (so a consumer of what ``write`` kept can take it) and returns the
+    file's summary."""
     path = path.resolve()
     source = f"file:{path}"
     head = b""
@@ -170,7 +233,7 @@ def ingest_file(store: Store, path: Path, fmt: str = "auto", *,
         _Sink(store, fs, source).dead(f"unreadable file: {exc}", b"", 0, "unknown")
         return fs
     fs = FileSummary(str(path), det.format, det.reason)
-    sink = _Sink(store, fs, source, batch)
+    sink = _Sink(store, fs, source, batch, write)
     by_line = det.format not in ("evtx", "pcap") and not (
         det.format in ("eve", "winjson") and whole_document(head))
     for item in read_records(path, det.format, source, head,
@@ -182,6 +245,7 @@ def ingest_file(store: Store, path: Path, fmt: str = "auto", *,
         fs.records += 1
         fs.legacy_decoded += item.legacy
         sink.add(item.events, item.raw, item.where)
+        yield
     if by_line:
         progress = None  # reported as it went
     sink.flush()
@@ -195,5 +259,5 @@ def _progress(progress: Progress | None, path: Path) -> None:
             progress(path.stat().st_size)
 
 
-__all__ = ["FORMATS", "MAX_LINE", "FileSummary", "IngestSummary", "UnknownFormat", "ingest",
-           "ingest_file", "iter_files", "read_lines"]
+__all__ = ["FORMATS", "MAX_LINE", "FileSummary", "IngestSummary", "UnknownFormat", "events_of",
+           "ingest", "ingest_file", "iter_files", "read_lines"]

@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from store.query import Agg, Document, MatchAll, Query, SearchPage, Sort
@@ -208,3 +209,11 @@ def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items, the last one shorter (``itertools.batched``
+    from Python 3.12, as lists)."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch

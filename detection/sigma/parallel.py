@@ -17,8 +17,9 @@ only for a backlog worth it.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import orjson
@@ -81,16 +82,35 @@ class ExecutorPool:
         events carry kilobytes each, and this process became the bottleneck)."""
         futures = [self._pool.submit(_positions, texts) for texts in batches]
         for texts, future in zip(batches, futures, strict=True):
-            positions, broken = future.result()
-            self.broken.update(broken)
-            parsed: dict[int, dict[str, Any]] = {}
-            out = []
-            for rid, n in positions:
-                doc = parsed.get(n)
-                if doc is None:
-                    doc = parsed[n] = orjson.loads(texts[n])
-                out.append(Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc))
-            yield out
+            yield self._text_matches(texts, future)
+
+    def evaluate_stream(self, batches: Iterable[list[str] | list[bytes]],
+                        ) -> Iterator[tuple[list[str] | list[bytes], list[Match]]]:
+        """Each batch (JSON texts) with its matches, in order, as the batches
+        come: up to ``jobs`` are in the workers while the caller's iterator
+        makes the next one (a hunt parses files meanwhile)."""
+        pending: deque[tuple[Any, Future[Any]]] = deque()
+        for texts in batches:
+            pending.append((texts, self._pool.submit(_positions, texts)))
+            if len(pending) > self.jobs:
+                texts, future = pending.popleft()
+                yield texts, self._text_matches(texts, future)
+        while pending:
+            texts, future = pending.popleft()
+            yield texts, self._text_matches(texts, future)
+
+    def _text_matches(self, texts: Sequence[str | bytes], future: Future[Any]) -> list[Match]:
+        """A worker's answer for ``texts``, with only the matched events parsed."""
+        positions, broken = future.result()
+        self.broken.update(broken)
+        parsed: dict[int, dict[str, Any]] = {}
+        out = []
+        for rid, n in positions:
+            doc = parsed.get(n)
+            if doc is None:
+                doc = parsed[n] = orjson.loads(texts[n])
+            out.append(Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc))
+        return out
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -50,10 +50,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain, islice
 from typing import Any
+
+import orjson
 
 from detection.alerts import ENTITY_FIELDS, build_alert, rule_meta, write_alerts
 from detection.sigma import correlation as corr_mod
@@ -69,7 +72,7 @@ from detection.sigma.sqlite_exec import (
     read_events_in_time,
     read_raw_after,
 )
-from store.base import Store
+from store.base import Store, batched
 from store.errors import NotFound
 from store.query import Range, Sort
 from store.schema import format_timestamp, get_path, parse_timestamp, set_path
@@ -275,10 +278,17 @@ class SigmaDetector:
             return self.store.put("checkpoints", cp, refresh=True)
 
     # -- a pass ----------------------------------------------------------------
-    def run_once(self, now: datetime | None = None) -> PassResult:
+    def run_once(self, now: datetime | None = None,
+                 events: Iterable[dict[str, Any]] | None = None) -> PassResult:
         """One incremental pass over everything that arrived since the checkpoint
-        (this worker's share of the rules; see ``catch_up`` for new rules)."""
+        (this worker's share of the rules; see ``catch_up`` for new rules).
+
+        ``events`` (SQLite): evaluate these, which are not in the store, instead
+        (``canhgac hunt`` over files); the checkpoint's position does not move."""
         now = now or datetime.now(UTC)
+        if events is not None and self.backend != "sqlite":
+            raise ValueError("events given to a pass: only the SQLite runner evaluates "
+                             "events kept out of the store")
         enabled = self.enabled_rules()
         needed = enabled | {b for cid in self.corr_base if cid in enabled
                             for b in self.leaves(cid)}
@@ -294,15 +304,19 @@ class SigmaDetector:
         if self.backend == "sqlite":
             ex = self._sqlite_executor()
             after = started = int(cp.get("position") or 0)
-            if fresh:
+            if events is not None:
+                started = 0  # correlations: no stored event is re-read
+            elif fresh:
                 caught = self.catch_up(fresh, enabled, started, now, result)
-            for rows, found in self._evaluated(ex, after):
+            for rows, found in (self._given(ex, events) if events is not None
+                                else self._evaluated(ex, after)):
                 matches = [m for m in found if m.rule_id in needed]
                 result.events += len(rows)
                 self._raise(matches, enabled, result)
                 new_matches += [self._slim(m) for m in matches if m.rule_id in correlated]
-                cp["position"] = rows[-1][0]
-                version = self._save(cp, version)
+                if events is None:
+                    cp["position"] = rows[-1][0]
+                    version = self._save(cp, version)
             result.broken.update(ex.broken)
             if self._pool is not None:
                 result.broken.update(self._pool.broken)
@@ -350,6 +364,29 @@ class SigmaDetector:
             out += [self._slim(m) for m in matches if m.rule_id in leaves]
         result.broken.update(ex.broken)
         return out
+
+    def _given(self, ex: SQLiteRuleExecutor, events: Iterable[dict[str, Any]],
+               ) -> Iterator[tuple[list[tuple[int, Any]], list[Match]]]:
+        """SQLite, events not in the store (a hunt): their batches, as
+        ``(n, event)`` rows numbered from 1, with their matches, in order.
+        With ``jobs`` > 1 and more than ``pool_min_events`` events, batches go
+        to the pool as JSON text while the next ones are read."""
+        source = iter(events)
+        head = list(islice(source, self.pool_min_events))
+        batches = batched(chain(head, source), self.batch_size)
+        n = 0
+        if self.jobs < 2 or len(head) < self.pool_min_events:
+            for batch in batches:
+                yield [(n + i, d) for i, d in enumerate(batch, 1)], ex.evaluate(batch)
+                n += len(batch)
+            return
+        if self._pool is None:
+            self._pool = ExecutorPool(list(self.coverage.compiled.values()), self.windows,
+                                      jobs=self.jobs)
+        texts = ([orjson.dumps(d) for d in batch] for batch in batches)
+        for part, found in self._pool.evaluate_stream(texts):
+            yield [(n + i, t) for i, t in enumerate(part, 1)], found
+            n += len(part)
 
     def _evaluated(self, ex: SQLiteRuleExecutor,
                    after: int) -> Iterator[tuple[list[tuple[int, Any]], list[Match]]]:

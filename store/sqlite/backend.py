@@ -20,13 +20,12 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from store.base import MAX_PAGE, BulkResult, DocumentError, Store
+from store.base import MAX_PAGE, BulkResult, DocumentError, Store, batched
 from store.errors import (
     ConflictError,
     InvalidDocument,
@@ -298,7 +297,7 @@ class SQLiteStore(Store):
         pending: Future[None] | None = None
         start = 0
         try:
-            for batch in _batched(docs, BATCH):
+            for batch in batched(docs, BATCH):
                 rows = self._prepare(coll, batch, result, start)
                 start += len(batch)
                 if pending is not None:
@@ -571,12 +570,6 @@ def _row_columns(coll: Collection) -> list[str]:
     """The columns every write fills besides ``id`` and ``doc``, in the order
     of the values ``_prepare`` gives: the hot fields, then ``ARRAYS_COLUMN``."""
     return [*(column_name(f) for f in coll.hot_fields), ARRAYS_COLUMN]
-
-
-def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def _fill_buckets(rows: list[tuple[int, int]], step: int) -> list[dict[str, Any]]:
