@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sigma.exceptions import SigmaTransformationError
 from sigma.pipelines.sysmon import sysmon_pipeline
 from sigma.pipelines.windows import windows_logsource_pipeline
 from sigma.processing.conditions import LogsourceCondition
@@ -39,7 +40,7 @@ from sigma.rule import SigmaDetectionItem, SigmaLogSource
 from sigma.types import (
     SigmaCIDRExpression,
     SigmaFieldReference,
-     SigmaNull,
+    SigmaNull,
     SigmaRegularExpression,
     SigmaString,
     SpecialChars,
@@ -301,12 +302,26 @@ class MessagePhraseTransformation(DetectionItemTransformation):
         return detection_item
 
 
+# Field kinds whose values the engine indexes as numbers, dates, addresses or
+# flags: a regular expression on them matches nothing, silently.
+NO_REGEX_KINDS = {"ip", "long", "float", "date", "boolean"}
+
+
 @dataclass
 class LuceneRegexTransformation(DetectionItemTransformation):
-    """Sigma regular expressions rewritten for Lucene's anchored dialect."""
+    """Sigma regular expressions rewritten for Lucene's anchored dialect; on a
+    field the engine does not index as text (``@timestamp``...) the rule is
+    refused, so the runner evaluates it as SQL (``engine_exec.run_as_sql``)
+    rather than let it match nothing."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem:
+        field = detection_item.field
+        kind = ECS_FIELDS.get(field) if field else None
         for value in detection_item.value:
+            if isinstance(value, SigmaRegularExpression) and kind in NO_REGEX_KINDS:
+                raise SigmaTransformationError(
+                    f"the engine cannot match its {kind} field {field} with a regular "
+                    "expression")
             if isinstance(value, SigmaRegularExpression) and not getattr(
                     value, "_canhgac_lucene", False):
                 value.regexp = SigmaString(lucene_regex(str(value.regexp)), escape=False)
