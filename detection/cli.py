@@ -171,8 +171,14 @@ def _detector(shard: str | None = None, jobs: int | None = None):
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    rs = _ruleset()
+    for problem in rs.errors:
+        err.print(str(problem), markup=False)
+    if not rs.rules and not rs.correlations:
+        err.print("[yellow]warning:[/yellow] no Sigma rule loaded from "
+                  f"{', '.join(map(str, [*d.rule_paths, *d.extra_rule_paths]))}")
     st = open_store(cfg)
-    return d, SigmaDetector(st, _ruleset(), windows=d.windows_pipeline, batch_size=d.batch_size,
+    return d, SigmaDetector(st, rs, windows=d.windows_pipeline, batch_size=d.batch_size,
                             lookback_seconds=d.lookback_seconds,
                             max_alert_events=d.max_alert_events, shard=share,
                             jobs=jobs or d.jobs, engine_evaluation=d.engine_evaluation)

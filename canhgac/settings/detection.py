@@ -8,13 +8,19 @@ from pydantic import Field
 
 from canhgac.settings import Section
 
+# Our rule pack: rules/sigma at the root of the checkout (or of the editable
+# install), found from here rather than from the working directory.
+SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules" / "sigma"
+
 
 class DetectionSettings(Section):
     """Settings of the Sigma detection worker and hunt mode."""
 
     rule_paths: list[Path] = Field(
-        default_factory=lambda: [Path("rules/sigma")],
-        description="folders or files of Sigma rules (SigmaHQ layout welcome)")
+        default_factory=lambda: [SHIPPED_RULES],
+        description="folders or files of Sigma rules (SigmaHQ layout welcome); by default "
+                    "our rule pack, rules/sigma next to the packages, wherever the command "
+                    "runs from")
     extra_rule_paths: list[Path] = Field(
         default_factory=list, description="more rule folders, e.g. a SigmaHQ checkout")
     interval_seconds: float = Field(60.0, gt=0, description="pause between detection passes")

@@ -132,6 +132,11 @@ def load_rules(paths: Iterable[str | Path], *, validate: bool = False,
     validator = SigmaValidator(
         [v for k, v in core_validators.items() if k not in QUIET_VALIDATORS]) if validate else None
     store = LoadCache(enabled=cache)
+    paths = list(paths)
+    for missing in (p for p in paths if not Path(p).exists()):
+        # A rule folder that is not there must not pass for one without rules.
+        rs.problems.append(RuleProblem(str(missing), None, "no such file or folder",
+                                       "error"))
     for path in rule_files(paths):
         _load_file(path, rs, validator, store)
     store.save()

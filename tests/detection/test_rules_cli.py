@@ -51,3 +51,16 @@ def test_rules_test_counts_matches(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     rows = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
     assert rows == [{"rule.id": "11111111-1111-4111-8111-111111111111", "alerts": 1}]
+
+
+def test_missing_rule_folder_is_an_error_and_the_pack_is_found_from_anywhere(
+        tmp_path, monkeypatch) -> None:
+    from canhgac.settings.detection import DetectionSettings
+    from detection.sigma.loader import load_rules
+
+    rs = load_rules([tmp_path / "no-such-folder"])
+    assert [(p.path, p.reason) for p in rs.errors] == [
+        (str(tmp_path / "no-such-folder"), "no such file or folder")]
+    monkeypatch.chdir(tmp_path)  # the default pack does not depend on where we run
+    pack = load_rules(DetectionSettings().rule_paths)
+    assert not pack.errors and len(pack.rules) >= 5 and pack.correlations
