@@ -22,7 +22,7 @@ from detection.nlp.resources import load_gazetteer, load_watchlists
 from detection.nlp.text import detect_language, normalise
 from detection.nlp.watchlist import WatchListMatcher
 
-MODEL_VERSION = "canhgac-nlp-3"  # 3: Vietnamese read as syllables, written and folded, negations marked
+MODEL_VERSION = "canhgac-nlp-4"  # 3: Vietnamese read as syllables, written and folded, negations marked; 4: people
 
 
 class NlpAnalyzer:

@@ -5,7 +5,8 @@ syllable per space-separated unit) and sets each token's NORM to its folded,
 lower-case form, so the ruler (``phrase_matcher_attr="NORM"``) matches with or
 without diacritics, in NFC or NFD, and only on whole syllables.  An accent
 check then rejects matches where both the text and every alias with the same
-folded form carry diacritics that disagree ("cảm" is not "cấm").
+folded form carry diacritics that disagree ("cảm" is not "cấm").  People,
+who cannot all be listed, are found by ``detection.nlp.persons`` around them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from detection.nlp.persons import find_persons
 from detection.nlp.resources import GazetteerEntry, load_gazetteer
 from detection.nlp.text import fold, has_diacritics, normalise, syllables
 
@@ -81,7 +83,10 @@ class GazetteerMatcher:
     """Finds gazetteer entities in text and links each to its canonical id."""
 
     def __init__(self, entries: list[GazetteerEntry] | None = None,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, persons: bool = True) -> None:
+        """``persons``: also find people named after a title or by a full name
+        (ids ``person.*``, no gazetteer entry needed)."""
+        self.persons = persons
         self.entries = {e.id: e for e in (entries if entries is not None
                                           else load_gazetteer(path))}
         self.nlp = syllable_nlp()
@@ -96,9 +101,12 @@ class GazetteerMatcher:
         self.ruler.add_patterns(patterns)
 
     def doc(self, text: str) -> Doc:
-        """The syllable doc with gazetteer entities set (accent clashes removed)."""
+        """The syllable doc with gazetteer entities set (accent clashes removed),
+        then the people named in it (``detection.nlp.persons``)."""
         doc = self.nlp(text)
         doc.ents = [ent for ent in doc.ents if self.accents.accepts(ent)]
+        if self.persons:
+            doc.ents = sorted([*doc.ents, *find_persons(doc)], key=lambda e: e.start)
         return doc
 
     def entities(self, text: str | Doc) -> list[dict[str, Any]]:
