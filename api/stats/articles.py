@@ -51,8 +51,13 @@ def _gazetteer_names() -> dict[str, str]:
 
 
 def entity_name(entity_id: str) -> str | None:
-    """The gazetteer's display name of a canonical entity id, when known."""
-    return _gazetteer_names().get(entity_id)
+    """The display name of a canonical entity id, when known: the gazetteer's,
+    or a person's from the id (``detection.nlp.persons``)."""
+    name = _gazetteer_names().get(entity_id)
+    if name is None and entity_id.startswith("person."):
+        persons = optional("detection.nlp.persons")
+        name = persons.person_name(entity_id) if persons is not None else None
+    return name
 
 
 @functools.cache

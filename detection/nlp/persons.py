@@ -76,6 +76,14 @@ def person_id(name: str) -> str:
     return "person." + "_".join(fold(name).lower().split())
 
 
+def person_name(entity_id: str) -> str | None:
+    """A display name for a ``person.*`` id when no text is at hand:
+    ``person.nguyen_van_hoa`` → "Nguyen Van Hoa" (diacritics are not in the id)."""
+    if not entity_id.startswith("person."):
+        return None
+    return " ".join(w.capitalize() for w in entity_id[len("person."):].split("_")) or None
+
+
 def find_persons(doc: Doc) -> list[Span]:
     """PERSON spans not overlapping ``doc.ents``, each with ``id_`` its
     ``person_id``: a name after a title (the title is not part of the span),

@@ -40,6 +40,7 @@ from typing import Any
 
 from canhgac.settings.nlp import NlpSettings
 from detection.alerts import RISK_SCORE, alert_id, write_alerts
+from detection.nlp.persons import person_name
 from detection.nlp.stories import cluster, story_id
 from store.base import Store
 from store.query import Range, Sort
@@ -72,9 +73,9 @@ def entity_names() -> dict[str, str]:
 
 def display_name(field: str, value: str) -> str:
     """What a person calls an alert's entity: a place or organisation's name,
-    a topic's name, else the value itself."""
+    a person's name, a topic's name, else the value itself."""
     if field == "entities.id":
-        return entity_names().get(value, value)
+        return entity_names().get(value) or person_name(value) or value
     if field == "topics":
         return TOPIC_NAMES.get(value, value)
     return value

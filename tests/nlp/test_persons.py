@@ -86,3 +86,15 @@ def test_watch_lists_may_name_people(tmp_path: Path) -> None:
                     "    entities: [person.nguyen_van_hoa]\n", encoding="utf-8")
     lists = load_watchlists(path, known_ids={"loc.can_tho"})
     assert isinstance(lists[0], WatchList) and lists[0].entities == ["person.nguyen_van_hoa"]
+
+
+def test_display_names_of_people() -> None:
+    from api.stats.articles import entity_name
+    from detection.nlp.persons import person_name
+    from detection.nlp.reputation import display_name
+
+    assert person_name("person.nguyen_van_hoa") == "Nguyen Van Hoa"
+    assert person_name("loc.can_tho") is None
+    assert display_name("entities.id", "person.le_van_tai") == "Le Van Tai"
+    assert entity_name("person.le_van_tai") == "Le Van Tai"
+    assert display_name("entities.id", "loc.can_tho") != "loc.can_tho"  # the gazetteer's
