@@ -54,8 +54,9 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
     them back.  Without, the events are parsed and checked as ingest would
     store them and evaluated as they come, never written: a fresh SQLite file
     holds only the alerts, dead letters and the pass's checkpoint, and goes
-    when the hunt ends.  Zircolite and Chainsaw work the same way; writing
-    and re-reading every event was most of a hunt's time."""
+    when the hunt ends (Chainsaw and Hayabusa also match records as they
+    read them); writing and re-reading every event was about a quarter of a
+    hunt's time."""
     from collectors.ingest import IngestSummary, events_of, ingest
 
     own = store is None
