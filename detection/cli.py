@@ -272,4 +272,6 @@ def hunt_cmd(paths: list[Path] = typer.Argument(..., help="files or folders"),
     console.print(c)
     console.print(f"{res.events} events, {len(rows)} alerts; per level: "
                   + ", ".join(f"{k} {v}" for k, v in res.per_level().most_common())
-                  + f" (ingest {res.ingest_seconds:.1f} s, detection {res.detect_seconds:.1f} s)")
+                  + (f" (read and evaluated in {res.workers} processes, "
+                     f"{res.ingest_seconds + res.detect_seconds:.1f} s)" if res.workers else
+                     f" (ingest {res.ingest_seconds:.1f} s, detection {res.detect_seconds:.1f} s)"))

@@ -16,6 +16,11 @@ from detection.sigma.loader import RuleSet
 from detection.sigma.runner import SigmaDetector
 from store.base import Store
 
+# Several files, no store, ``jobs`` > 1: worker processes read and evaluate
+# the files once they add up to this much (starting them costs a few seconds,
+# about what one process reads of 10 MB of Windows JSON).
+SPREAD_MIN_BYTES = 16 * 1024 * 1024
+
 
 @dataclass
 class HuntResult:
@@ -26,6 +31,7 @@ class HuntResult:
     ingest: dict[str, Any] = field(default_factory=dict)
     ingest_seconds: float = 0.0  # reading and parsing the files (and storing, with a store)
     detect_seconds: float = 0.0  # every rule over the events, alerts written
+    workers: int = 0  # processes that read and evaluated files (0: this one read them)
 
     def per_rule(self) -> Counter:
         return Counter((a["rule"]["id"], a["rule"]["name"]) for a in self.alerts)
@@ -57,7 +63,7 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
     when the hunt ends (Chainsaw and Hayabusa also match records as they
     read them); writing and re-reading every event was about a quarter of a
     hunt's time."""
-    from collectors.ingest import IngestSummary, events_of, ingest
+    from collectors.ingest import IngestSummary, events_of, ingest, iter_files
 
     own = store is None
     tmp = None
@@ -72,25 +78,72 @@ def hunt(paths: list[Path], ruleset: RuleSet, *, fmt: str = "auto", store: Store
         if not own:
             summary = ingest(store, paths, fmt)
             store.refresh("events")
-        reading = _Timed(events_of(store, paths, fmt, summary=summary)) if own else None
+        files = list(iter_files(Path(p) for p in paths)) if own and jobs > 1 else []
+        spread = len(files) > 1 and sum(f.stat().st_size for f in files) >= SPREAD_MIN_BYTES
+        reading = _Timed(events_of(store, paths, fmt, summary=summary)) \
+            if own and not spread else None
         ingested = time.perf_counter()
         det = SigmaDetector(store, ruleset, lookback_seconds=10 * 365 * 86400, jobs=jobs,
                             engine_evaluation=engine_evaluation)
         before = {d.id for d in store.scan("alerts")} if not own else set()
         try:
-            res = det.run_once(events=reading)
+            if spread:
+                res = det.run_once(evaluated=_in_workers(det, store, files, fmt, jobs,
+                                                         Path(tmp.name), summary))
+            else:
+                res = det.run_once(events=reading)
         finally:
             det.close()
         store.refresh("alerts")
         alerts = [d.source for d in store.scan("alerts") if d.id not in before]
         done = time.perf_counter()
-        read_s = reading.seconds if reading is not None else ingested - started
+        read_s = reading.seconds if reading is not None else 0.0 if spread else \
+            ingested - started
         return HuntResult(alerts, res.events, summary.by_format(), ingest_seconds=read_s,
-                          detect_seconds=done - started - read_s)
+                          detect_seconds=done - started - read_s,
+                          workers=min(jobs, len(files)) if spread else 0)
     finally:
         if own:
             store.close()
             tmp.cleanup()
+
+
+def _in_workers(det: SigmaDetector, store: Store, files: list[Path], fmt: str, jobs: int,
+                workdir: Path, summary: Any) -> Iterator[tuple[int, list[Any]]]:
+    """Several files, a hunt without a store: worker processes read, check and
+    evaluate them a group at a time (reading is about half a hunt's work, and
+    one process reading for the others was the limit).  Yields each group's
+    (events, matches) for the pass; their files' summaries go to ``summary``
+    and their dead letters into ``store``."""
+    from collectors.ingest import FileSummary
+    from detection.sigma.parallel import ExecutorPool
+    from store.sqlite import SQLiteStore
+
+    # Largest files first, each to the group with the fewest bytes so far;
+    # a few groups per process so one slow group does not hold the rest.
+    groups: list[list[Path]] = [[] for _ in range(min(len(files), jobs * 4))]
+    sizes = [0] * len(groups)
+    for f in sorted(files, key=lambda f: -f.stat().st_size):
+        g = sizes.index(min(sizes))
+        groups[g].append(f)
+        sizes[g] += f.stat().st_size
+    order = {f: i for i, f in enumerate(files)}
+    groups = [sorted(g, key=order.__getitem__) for g in groups if g]
+    pool = ExecutorPool(list(det.coverage.compiled.values()), det.windows, jobs=jobs)
+    try:
+        for file_sums, count, matches, dead in pool.hunt_files(groups, fmt, workdir,
+                                                              det.batch_size):
+            summary.files += [FileSummary(**f) for f in file_sums]
+            letters = SQLiteStore(dead)
+            try:
+                found = [d.source for d in letters.scan("dead_letters")]
+            finally:
+                letters.close()
+            if found:
+                store.bulk("dead_letters", found)
+            yield count, matches
+    finally:
+        pool.close()
 
 
 class _Timed(Iterator[dict[str, Any]]):

@@ -279,14 +279,18 @@ class SigmaDetector:
 
     # -- a pass ----------------------------------------------------------------
     def run_once(self, now: datetime | None = None,
-                 events: Iterable[dict[str, Any]] | None = None) -> PassResult:
+                 events: Iterable[dict[str, Any]] | None = None,
+                 evaluated: Iterable[tuple[int, list[Match]]] | None = None) -> PassResult:
         """One incremental pass over everything that arrived since the checkpoint
         (this worker's share of the rules; see ``catch_up`` for new rules).
 
         ``events`` (SQLite): evaluate these, which are not in the store, instead
-        (``canhgac hunt`` over files); the checkpoint's position does not move."""
+        (``canhgac hunt`` over files); ``evaluated``: batches of such events
+        already evaluated elsewhere, as (how many events, their matches).  With
+        either, the checkpoint's position does not move."""
         now = now or datetime.now(UTC)
-        if events is not None and self.backend != "sqlite":
+        given = events is not None or evaluated is not None
+        if given and self.backend != "sqlite":
             raise ValueError("events given to a pass: only the SQLite runner evaluates "
                              "events kept out of the store")
         enabled = self.enabled_rules()
@@ -304,18 +308,26 @@ class SigmaDetector:
         if self.backend == "sqlite":
             ex = self._sqlite_executor()
             after = started = int(cp.get("position") or 0)
-            if events is not None:
+            if given:
                 started = 0  # correlations: no stored event is re-read
             elif fresh:
                 caught = self.catch_up(fresh, enabled, started, now, result)
-            for rows, found in (self._given(ex, events) if events is not None
-                                else self._evaluated(ex, after)):
+            # (events evaluated, their matches, the last rowid read or None)
+            batches: Iterator[tuple[int, list[Match], int | None]]
+            if evaluated is not None:
+                batches = ((count, found, None) for count, found in evaluated)
+            elif events is not None:
+                batches = ((len(rows), found, None) for rows, found in self._given(ex, events))
+            else:
+                batches = ((len(rows), found, rows[-1][0])
+                           for rows, found in self._evaluated(ex, after))
+            for count, found, last in batches:
                 matches = [m for m in found if m.rule_id in needed]
-                result.events += len(rows)
+                result.events += count
                 self._raise(matches, enabled, result)
                 new_matches += [self._slim(m) for m in matches if m.rule_id in correlated]
-                if events is None:
-                    cp["position"] = rows[-1][0]
+                if last is not None:
+                    cp["position"] = last
                     version = self._save(cp, version)
             result.broken.update(ex.broken)
             if self._pool is not None:

@@ -106,3 +106,20 @@ def test_given_events_through_the_pool_match_one_process(tmp_path: Path) -> None
         finally:
             store.close()
     assert found[2] == found[1] == sorted(f"win-{i}" for i in range(5, 61, 5))
+
+
+def test_files_read_and_evaluated_in_workers_match_one_process(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    import detection.sigma.hunt as hunt_mod
+
+    write_inputs(tmp_path / "in")
+    rs = load_rules([RULES])
+    one = hunt([tmp_path / "in"], rs, workdir=tmp_path)
+    monkeypatch.setattr(hunt_mod, "SPREAD_MIN_BYTES", 0)  # these files are tiny
+    spread = hunt([tmp_path / "in"], rs, workdir=tmp_path, jobs=2)
+    assert spread.workers == 2 and one.workers == 0
+    assert keys(spread.alerts) == keys(one.alerts)
+    assert spread.ingest == one.ingest  # the bad line is a dead letter there too
+    assert spread.events == one.events == 15
+    per_rule = {rid: n for (rid, _), n in spread.per_rule().items()}
+    assert per_rule[BRUTE] == 1  # the correlation sees both files' failures
