@@ -16,7 +16,7 @@ Lines longer than ``MAX_LINE`` bytes are dead-lettered (bounded), not parsed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,16 +187,10 @@ def events_of(store: Store, paths: Iterable[Path | str], fmt: str = "auto", *,
 
     for path in iter_files(Path(p) for p in paths):
         steps = _ingest_file(store, path, fmt, None, batch, keep)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                fs: FileSummary = done.value
-                break
+        fs = next(steps)
+        for _ in steps:
             yield from out
             out.clear()
-        yield from out
-        out.clear()
         if summary is not None:
             summary.files.append(fs)
 
@@ -205,18 +199,17 @@ def ingest_file(store: Store, path: Path, fmt: str = "auto", *,
                 progress: Progress | None = None, batch: int = BATCH) -> FileSummary:
     """Ingest one file (see ``ingest``)."""
     steps = _ingest_file(store, path, fmt, progress, batch, None)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    fs = next(steps)
+    for _ in steps:
+        pass
+    return fs
 
 
 def _ingest_file(store: Store, path: Path, fmt: str, progress: Progress | None, batch: int,
-                 write: Writer | None) -> Generator[None, None, FileSummary]:
-    """``ingest_file`` with batches going to ``write``: yields after each
-    record (so a consumer of what ``write`` kept can take it) and returns the
-    file's summary."""
+                 write: Writer | None) -> Iterator[FileSummary | None]:
+    """``ingest_file`` with batches going to ``write``: yields the file's
+    summary first (filled in as it goes), then None after each record and
+    after the last flush, so a consumer of what ``write`` kept can take it."""
     path = path.resolve()
     source = f"file:{path}"
     head = b""
@@ -225,14 +218,17 @@ def _ingest_file(store: Store, path: Path, fmt: str, progress: Progress | None, 
         det = detect(path, head) if fmt == "auto" else Detection(fmt, f"given: {fmt}")
     except UnknownFormatError as exc:
         fs = FileSummary(str(path), "unknown", f"not detected: {exc.reason}")
+        yield fs
         _Sink(store, fs, source).dead(f"format not detected: {exc.reason}", head, 0, "unknown")
         _progress(progress, path)
-        return fs
+        return
     except OSError as exc:
         fs = FileSummary(str(path), "unreadable", f"unreadable: {exc}")
+        yield fs
         _Sink(store, fs, source).dead(f"unreadable file: {exc}", b"", 0, "unknown")
-        return fs
+        return
     fs = FileSummary(str(path), det.format, det.reason)
+    yield fs
     sink = _Sink(store, fs, source, batch, write)
     by_line = det.format not in ("evtx", "pcap") and not (
         det.format in ("eve", "winjson") and whole_document(head))
@@ -245,12 +241,12 @@ def _ingest_file(store: Store, path: Path, fmt: str, progress: Progress | None, 
         fs.records += 1
         fs.legacy_decoded += item.legacy
         sink.add(item.events, item.raw, item.where)
-        yield
+        yield None
     if by_line:
         progress = None  # reported as it went
     sink.flush()
+    yield None
     _progress(progress, path)
-    return fs
 
 
 def _progress(progress: Progress | None, path: Path) -> None:

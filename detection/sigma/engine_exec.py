@@ -34,7 +34,7 @@ from typing import Any
 
 from detection.sigma.convert import CompiledRule
 from detection.sigma.sqlite_exec import Match, SQLiteRuleExecutor
-from store.base import MAX_PAGE
+from store.base import MAX_PAGE, batched
 from store.errors import QueryError
 from store.query import Sort
 from store.schema import get_path
@@ -201,14 +201,11 @@ def run_as_sql(store: Any, rules: Iterable[CompiledRule], *, field: str = "event
         query = {"bool": {"must": [{"query_string": {"query": probe}}] if probe else [],
                           "filter": [{"range": {field: rng}}] if rng else []}}
         ex = SQLiteRuleExecutor(group, windows)
+        docs = (d.source for d in store.scan_native("events", query,
+                                                     sort=[Sort("@timestamp", "asc")]))
         try:
-            batch: list[dict[str, Any]] = []
-            for doc in store.scan_native("events", query, sort=[Sort("@timestamp", "asc")]):
-                batch.append(doc.source)
-                if len(batch) == batch_size:
-                    out += ex.evaluate(batch)
-                    batch = []
-            out += ex.evaluate(batch)
+            for batch in batched(docs, batch_size):
+                out += ex.evaluate(batch)
         except QueryError as exc:
             broken.update((r.rule_id, str(exc)) for r in group)
         finally:

@@ -14,7 +14,9 @@ from typing import Any
 
 from detection.sigma.loader import RuleSet
 from detection.sigma.runner import SigmaDetector
-from store.base import Store
+from detection.sigma.sqlite_exec import Match
+from store.base import Store, batched
+from store.schema import get_path
 
 # Several files, no store, ``jobs`` > 1: worker processes read and evaluate
 # the files once they add up to this much (starting them costs a few seconds,
@@ -130,11 +132,15 @@ def _in_workers(det: SigmaDetector, store: Store, files: list[Path], fmt: str, j
     order = {f: i for i, f in enumerate(files)}
     groups = [sorted(g, key=order.__getitem__) for g in groups if g]
     pool = ExecutorPool(list(det.coverage.compiled.values()), det.windows, jobs=jobs)
+    calls = [([str(p) for p in g], fmt, str(workdir / f"dead-letters-{i}.db"), det.batch_size)
+             for i, g in enumerate(groups)]
     try:
-        for file_sums, count, matches, dead in pool.hunt_files(groups, fmt, workdir,
-                                                              det.batch_size):
+        results = pool.run_each(_read_and_evaluate, calls)
+        for (_, _, dead, _), (file_sums, count, found) in zip(calls, results, strict=True):
             summary.files += [FileSummary(**f) for f in file_sums]
-            letters = SQLiteStore(dead)
+            matches = [Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc)
+                       for rid, doc in found]
+            letters = SQLiteStore(Path(dead))
             try:
                 found = [d.source for d in letters.scan("dead_letters")]
             finally:
@@ -144,6 +150,33 @@ def _in_workers(det: SigmaDetector, store: Store, files: list[Path], fmt: str, j
             yield count, matches
     finally:
         pool.close()
+
+
+def _read_and_evaluate(paths: list[str], fmt: str, dead_letters: str, batch: int,
+                       ) -> tuple[list[dict[str, Any]], int, list[tuple[str, dict[str, Any]]]]:
+    """In a pool's worker: a group of files read, checked and evaluated, as
+    (each file's ingest summary, events evaluated, (rule id, event) per
+    match).  Dead letters go to the worker's own SQLite file
+    ``dead_letters``, which ``_in_workers`` merges."""
+    from dataclasses import asdict
+
+    from collectors.ingest import IngestSummary, events_of
+    from detection.sigma.parallel import worker_executor
+    from store.sqlite import SQLiteStore
+
+    executor = worker_executor()
+    store = SQLiteStore(Path(dead_letters))
+    store.init()
+    summary = IngestSummary()
+    count, found = 0, []
+    try:
+        for docs in batched(events_of(store, [Path(p) for p in paths], fmt, summary=summary),
+                            batch):
+            count += len(docs)
+            found += [(rid, docs[n]) for rid, n in executor.positions(docs)]
+    finally:
+        store.close()
+    return [asdict(f) for f in summary.files], count, found
 
 
 class _Timed(Iterator[dict[str, Any]]):

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -45,40 +44,17 @@ def _start(rules: list[CompiledRule], windows: str, prefilter: bool | None,
 
 def _positions(docs: list[dict[str, Any]] | list[str]) -> tuple[list[tuple[str, int]],
                                                                 dict[str, str]]:
-    assert _executor is not None, "worker started without its executor"
+    executor = worker_executor()
     if docs and isinstance(docs[0], str | bytes):
         docs = [orjson.loads(text) for text in docs]
-    return _executor.positions(docs), dict(_executor.broken)  # type: ignore[arg-type]
+    return executor.positions(docs), dict(executor.broken)  # type: ignore[arg-type]
 
 
-def _hunt_files(paths: list[str], fmt: str, dead_letters: str, batch: int,
-                ) -> tuple[list[dict[str, Any]], int, list[tuple[str, dict[str, Any]]],
-                           dict[str, str]]:
-    """A hunt's share of files, read, checked and evaluated in this worker:
-    (each file's ingest summary, events evaluated, (rule id, event) per
-    match, broken rules).  Dead letters go to this worker's own SQLite file
-    ``dead_letters``, which the caller merges."""
-    from dataclasses import asdict
-
-    # Reading files is the collectors' work; a hunt (``detection.sigma.hunt``)
-    # borrows it, as the single-process hunt does.
-    from collectors.ingest import IngestSummary, events_of
-    from store.base import batched
-    from store.sqlite import SQLiteStore
-
+def worker_executor() -> SQLiteRuleExecutor:
+    """In a worker process (a function given to ``ExecutorPool.run_each``):
+    the executor the pool started it with."""
     assert _executor is not None, "worker started without its executor"
-    store = SQLiteStore(Path(dead_letters))
-    store.init()
-    summary = IngestSummary()
-    count, found = 0, []
-    try:
-        for docs in batched(events_of(store, [Path(p) for p in paths], fmt, summary=summary),
-                            batch):
-            count += len(docs)
-            found += [(rid, docs[n]) for rid, n in _executor.positions(docs)]
-    finally:
-        store.close()
-    return [asdict(f) for f in summary.files], count, found, dict(_executor.broken)
+    return _executor
 
 
 class ExecutorPool:
@@ -130,24 +106,14 @@ class ExecutorPool:
             texts, future = pending.popleft()
             yield texts, self._text_matches(texts, future)
 
-    def hunt_files(self, groups: Sequence[list[Path]], fmt: str, workdir: Path,
-                   batch: int = 5000) -> Iterator[tuple[list[dict[str, Any]], int, list[Match],
-                                                        Path]]:
-        """Each group of files read, checked and evaluated by a worker (the
-        parsing is most of a hunt's time, so it is spread too): per group, in
-        order, the files' ingest summaries, the events evaluated, the matches
-        and the SQLite file holding the group's dead letters."""
-        futures = []
-        for i, paths in enumerate(groups):
-            dead = workdir / f"dead-letters-{i}.db"
-            futures.append((dead, self._pool.submit(_hunt_files, [str(p) for p in paths], fmt,
-                                                    str(dead), batch)))
-        for dead, future in futures:
-            files, count, found, broken = future.result()
-            self.broken.update(broken)
-            matches = [Match(rid, get_path(doc, "event.id"), get_path(doc, "@timestamp"), doc)
-                       for rid, doc in found]
-            yield files, count, matches, dead
+    def run_each(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
+                 ) -> Iterator[Any]:
+        """``fn(*args)`` in the workers for each ``args`` of ``calls``, results
+        in order; ``fn`` (a module-level function) finds the worker's executor
+        with ``worker_executor()``."""
+        futures = [self._pool.submit(fn, *args) for args in calls]
+        for future in futures:
+            yield future.result()
 
     def _text_matches(self, texts: Sequence[str | bytes], future: Future[Any]) -> list[Match]:
         """A worker's answer for ``texts``, with only the matched events parsed."""

@@ -594,16 +594,10 @@ class SigmaDetector:
                                            only=missing).compiled)
         return {rid: self._sql[rid] for rid in ids if rid in self._sql}
 
-    def _scan_batches(self, gte: str, lte: str) -> Any:
-        batch: list[dict[str, Any]] = []
-        for doc in self.store.scan("events", Range("@timestamp", gte=gte, lte=lte),
-                                   page_size=self.batch_size):
-            batch.append(doc.source)
-            if len(batch) >= self.batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+    def _scan_batches(self, gte: str, lte: str) -> Iterator[list[dict[str, Any]]]:
+        docs = self.store.scan("events", Range("@timestamp", gte=gte, lte=lte),
+                               page_size=self.batch_size)
+        return batched((doc.source for doc in docs), self.batch_size)
 
     def _base_executor(self, base: frozenset[str]) -> SQLiteRuleExecutor:
         """An executor of just the ``base`` rules (fewer columns to fill than all)."""
